@@ -1,0 +1,46 @@
+"""The nightly flow: extracts -> (later) ingest -> link -> families -> marts -> publish.
+
+Today it has one stage: when no extracts are configured it generates the synthetic population
+and its four extracts, so the whole flow can run anywhere with nothing but this repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+
+from synthetic_data.generate import Summary, synthesize
+
+
+@task(name="generate synthetic extracts")
+def generate_extracts(persons: int, seed: int, out: Path, hmis_version: str | None) -> Summary:
+    logger = get_run_logger()
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        logger.info("generated %s of %s persons", f"{done:,}", f"{persons:,}")
+
+    summary = synthesize(persons, seed, out, hmis_version, progress=progress)
+    logger.info("wrote %s persons in %s families to %s in %.1f s", f"{summary.persons:,}",
+                f"{summary.families:,}", summary.out, summary.seconds)
+    return summary
+
+
+@flow(name="nightly")
+def nightly(workdir: str = "data/nightly", extracts: str | None = None, persons: int = 10_000,
+            seed: int = 1, hmis_version: str | None = None) -> dict:
+    """Run the nightly pipeline; with no `extracts` folder given, on synthetic data."""
+    logger = get_run_logger()
+    root = Path(workdir)
+    if extracts is None:
+        summary = generate_extracts(persons, seed, root / "synthetic", hmis_version)
+        extracts_dir = summary.out / "extracts"
+    else:
+        extracts_dir = Path(extracts)
+        if not extracts_dir.is_dir():
+            raise FileNotFoundError(f"extracts folder {extracts_dir} does not exist")
+    logger.info("extracts ready in %s", extracts_dir)
+    return {"extracts": str(extracts_dir)}

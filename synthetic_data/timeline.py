@@ -1,0 +1,219 @@
+"""What happens to a family in each system: the cases, removals, shelter stays and TANF months.
+
+Planned once per family, before any system writes a record, because the systems' stories
+depend on each other (a removal in child welfare should trigger a referral in child support)
+and the true answers to the program staff's questions are read off this plan.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+from synthetic_data.config import SyntheticConfig
+from synthetic_data.population import DAYS_PER_YEAR, Family, Person
+
+ADULT_DAYS = int(18 * DAYS_PER_YEAR)
+
+
+@dataclass
+class Removal:
+    child: Person
+    start: int
+    end: int | None  # None: still in foster care at the extract
+    placements: list[tuple[int, int | None, str, Person | None]] = field(default_factory=list)
+    removal_id: str = ""
+
+
+@dataclass
+class CwCase:
+    opened: int
+    closed: int | None
+    children: list[Person]
+    fathers: list[Person]  # fathers who are participants on the case
+    caregiver: Person | None
+    goal: str
+    removals: list[Removal]
+    case_id: str = ""
+
+    def open_on(self, day: int) -> bool:
+        return self.opened <= day and (self.closed is None or day <= self.closed)
+
+
+@dataclass
+class CsCase:
+    opened: int
+    custodial: Person
+    father: Person | None
+    putative: bool  # paternity not established: the father is a PF, not an NP
+    children: list[Person]
+    order: bool
+    ive_referrals: dict[int, int]  # child pid -> date the IV-E foster-care referral arrived
+    case_id: str = ""
+
+
+@dataclass
+class Stay:
+    entry: int
+    exit: int | None
+    members: list[tuple[Person, int]]  # (person, RelationshipToHoH)
+    household_id: str = ""
+    project_type: int = -1  # HUD ProjectType of the project the household entered
+
+
+@dataclass
+class TanfSpell:
+    start: int
+    report_month: int  # ordinal of the first day of the reported month
+    adults: list[tuple[Person, str]]  # (person, RELATIONSHIP_HOH code)
+    children: list[Person]
+    case_number: str = ""
+
+
+@dataclass
+class Story:
+    family: Family
+    cw: CwCase | None
+    cs: list[CsCase]
+    stays: list[Stay]
+    tanf: TanfSpell | None
+
+
+_GOALS = ("REUNIFICATION", "ADOPTION", "GUARDIANSHIP", "LIVE_WITH_RELATIVE",
+          "MAINTAIN_IN_HOME", "PLANNED_PERMANENT_LIVING_ARRANGEMENT")
+
+
+def _month_start(day: int) -> int:
+    d = date.fromordinal(day)
+    return date(d.year, d.month, 1).toordinal()
+
+
+class Planner:
+    def __init__(self, config: SyntheticConfig, rnd: random.Random, start: int, end: int):
+        self.c = config
+        self.rnd = rnd
+        self.start, self.end = start, end
+
+    def _chance(self, p: float) -> bool:
+        return self.rnd.random() < p
+
+    def _between(self, lo: int, hi: int) -> int:
+        return lo if hi <= lo else self.rnd.randrange(lo, hi)
+
+    def plan(self, fam: Family) -> Story:
+        if not fam.children:  # only the trimmed last family of a run can be childless
+            return Story(fam, None, [], self._stays(fam), None)
+        cw = self._cw(fam) if fam.in_cw else None
+        return Story(fam, cw, self._cs(fam, cw) if fam.in_cs else [], self._stays(fam),
+                     self._tanf(fam) if fam.in_tanf else None)
+
+    def _minors_on(self, fam: Family, day: int) -> list[Person]:
+        return [c for c in fam.children if c.dob <= day and day - c.dob < ADULT_DAYS]
+
+    def _cw(self, fam: Family) -> CwCase | None:
+        cov = self.c.coverage
+        opened = self._between(max(self.start, fam.children[0].dob + 30), self.end - 30)
+        children = self._minors_on(fam, opened)
+        if not children:
+            return None
+        closed = None
+        if not self._chance(cov.cw_case_open_at_extract):
+            closed = min(opened + 60 + int(self.rnd.expovariate(1 / 420)), self.end - 1)
+        fathers = [f for f in fam.fathers
+                   if any(c.father == f.pid for c in children)
+                   and self._chance(cov.cw_father_participant)]
+        removals = []
+        for child in children:
+            if not self._chance(cov.cw_child_removed):
+                continue
+            last = closed if closed is not None else self.end - 1
+            start = self._between(opened, max(opened + 1, last - 20))
+            end = None
+            if closed is not None:
+                end = self._between(start + 7, closed + 1)
+            elif self._chance(0.4):
+                end = self._between(start + 7, self.end)
+            removal = Removal(child, start, end)
+            kin = fam.caregiver is not None and self._chance(cov.kinship_placement)
+            if kin:
+                removal.placements.append((start, end, "RELATIVE_FOSTER_HOME", fam.caregiver))
+            else:
+                middle = self._between(start + 1, (end or self.end) + 1)
+                if self._chance(0.4) and middle < (end or self.end) - 30:
+                    removal.placements.append((start, middle, "EMERGENCY_SHELTER_CARE", None))
+                    removal.placements.append((middle + 1, end, "FOSTER_FAMILY_HOME", None))
+                else:
+                    removal.placements.append((start, end, "FOSTER_FAMILY_HOME", None))
+            removals.append(removal)
+        goal = "REUNIFICATION" if removals else "MAINTAIN_IN_HOME"
+        if removals and self._chance(0.35):
+            goal = self.rnd.choice(_GOALS)
+        caregiver = fam.caregiver if fam.caregiver is not None and (
+            any(p[3] is fam.caregiver for r in removals for p in r.placements)
+            or self._chance(0.3)) else None
+        return CwCase(opened, closed, children, fathers, caregiver, goal, removals)
+
+    def _cs(self, fam: Family, cw: CwCase | None) -> list[CsCase]:
+        cov = self.c.coverage
+        cases = []
+        slots: dict[int | None, list[Person]] = {}
+        for child in fam.children:
+            slots.setdefault(child.father, []).append(child)
+        fathers = {f.pid: f for f in fam.fathers}
+        removals = {r.child.pid: r for r in cw.removals} if cw else {}
+        for father_pid, kids in slots.items():
+            opened = self._between(max(self.start, kids[0].dob + 30), self.end - 30)
+            on_case = [k for k in kids if k.dob <= opened + 365]
+            if not on_case:
+                continue
+            custodial = fam.mother
+            if fam.caregiver is not None and self._chance(0.3):
+                custodial = fam.caregiver
+            referrals = {}
+            for kid in on_case:
+                removal = removals.get(kid.pid)
+                if removal is not None and self._chance(cov.ive_referral_when_removed):
+                    referrals[kid.pid] = removal.start + self.rnd.randrange(10, 90)
+            father = fathers.get(father_pid) if father_pid is not None else None
+            putative = father is not None and fam.married_on is None and self._chance(0.25)
+            cases.append(CsCase(opened, custodial, father, putative, on_case,
+                                self._chance(cov.cs_order), referrals))
+        return cases
+
+    def _stays(self, fam: Family) -> list[Stay]:
+        stays = []
+        for begin, finish in fam.homeless:
+            mean = self.c.coverage.hmis_enrollments_mean
+            n = max(1, min(6, round(self.rnd.expovariate(1 / mean))))
+            day = begin
+            for _ in range(n):
+                if day >= min(finish, self.end - 1):
+                    break
+                leave = min(day + 7 + int(self.rnd.expovariate(1 / 90)), finish)
+                exit_day = None if leave >= self.end - 1 else leave
+                members: list[tuple[Person, int]] = [(fam.mother, 1)]
+                members += [(c, 2) for c in self._minors_on(fam, day)]
+                together = fam.split_on is None or day < fam.split_on
+                if fam.fathers and together and self._chance(0.6):
+                    members.append((fam.fathers[0], 3))
+                if fam.caregiver is not None and self._chance(0.2):
+                    members.append((fam.caregiver, 4))
+                stays.append(Stay(day, exit_day, members))
+                day = leave + 1 + self.rnd.randrange(0, 30)
+        return stays
+
+    def _tanf(self, fam: Family) -> TanfSpell | None:
+        start = self._between(max(self.start, fam.children[0].dob + 30), self.end - 40)
+        kids = self._minors_on(fam, start)
+        if not kids:
+            return None
+        months = 1 + int(self.rnd.expovariate(1 / self.c.coverage.tanf_months_mean))
+        report = _month_start(min(start + int(months * 30.4), self.end - 1))
+        adults: list[tuple[Person, str]] = [(fam.mother, "01")]
+        if fam.fathers and (fam.split_on is None or report < fam.split_on):
+            adults.append((fam.fathers[0], "02"))
+        kids = self._minors_on(fam, report)
+        if not kids:
+            return None
+        return TanfSpell(start, report, adults, kids)
