@@ -307,7 +307,7 @@ class PopulationBuilder:
                 child.father = father.pid if father else None
                 if n == 2 and children and children[-1].dob == born:
                     self._make_twin(children[-1], child)
-                if (father is not None and sex == "M" and not father.suffix
+                if (father is not None and sex == "M" and not father.suffix and n == 1
                         and self._chance(c.hard_cases.jr_sr)):
                     child.first, child.middle, child.surname = (
                         father.first, father.middle, father.surname)

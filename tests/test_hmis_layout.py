@@ -8,16 +8,14 @@ be wrong. The fixture is a real DataLab export, read-only, taken as it is.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
 from linkage.formats import hmis_csv as h
 
-FIXTURE = Path("/work/shared/fixtures/hmis_csv/greenriver-datalab-fy2024")
+FIXTURE = FIXTURES / "hmis_csv" / "greenriver-datalab-fy2024"
 FILES = ("Export", "Organization", "Project", "Client", "Enrollment", "Exit")
-
-pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason="HMIS fixture not available")
 
 
 def _open(name: str):

@@ -7,9 +7,9 @@ off that file with the positions of TANF-app's schema definitions.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
 from linkage.formats.tanf_section1 import (
     ENCRYPTED_FLAG,
@@ -39,15 +39,13 @@ from linkage.formats.tanf_section1 import (
     t3_child_fields,
 )
 
-FIXTURE = Path("/work/shared/fixtures/tanf/small_tanf_section1.txt")
+FIXTURE = FIXTURES / "tanf" / "small_tanf_section1.txt"
 
 LAYOUTS = {"HEADER": HEADER, "TRAILER": TRAILER, "T1": T1, "T2": T2, "T3": T3}
 
 
 @pytest.fixture(scope="module")
 def lines() -> list[str]:
-    if not FIXTURE.exists():
-        pytest.skip(f"fixture missing: {FIXTURE}")
     return FIXTURE.read_text(encoding="ascii").splitlines()
 
 

@@ -41,7 +41,7 @@ _RACE_OF = {"white": ("White",), "black": ("BlackAfAmerican",),
             "hispanic": ("HispanicLatinaeo", "White"), "asian": ("Asian",),
             "native": ("AmIndAKNative",)}
 _PRIOR = (101, 101, 116, 116, 118, 215, 302, 314, 335, 336, 410, 435)
-_DESTINATIONS = (410, 435, 422, 423, 312, 313, 335, 116, 101, 314, 8, 99, 30)
+_DESTINATIONS = (410, 435, 422, 423, 312, 313, 116, 101, 314, 8, 99, 30)
 
 
 def _stamp(day: int, minute: int) -> str:

@@ -1,0 +1,44 @@
+"""Shared fixtures: small synthetic populations, generated once per test session.
+
+Prefect gets its own home under build/ (never the user's) and is kept offline; these are set
+before anything imports Prefect.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+PREFECT_HOME = ROOT / "build" / "test-prefect-home"
+PREFECT_HOME.mkdir(parents=True, exist_ok=True)  # Prefect's SQLite cannot create the folder
+os.environ["PREFECT_HOME"] = str(PREFECT_HOME)
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+from synthetic_data.config import load_synthetic_config  # noqa: E402
+from synthetic_data.generate import synthesize  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_synthetic_config()
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory) -> Path:
+    """3,000 persons, FY2024 HMIS: for format and consistency checks."""
+    out = tmp_path_factory.mktemp("small")
+    synthesize(3000, 11, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def large(tmp_path_factory) -> Path:
+    """30,000 persons: enough records for the hard-case rates to be measured."""
+    out = tmp_path_factory.mktemp("large")
+    synthesize(30_000, 5, out)
+    return out

@@ -1,0 +1,50 @@
+"""The `famlink` command as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import ROOT, read_csv
+
+FAMLINK = [sys.executable, "-c", "from flows.cli import main; main()"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*FAMLINK, *args], capture_output=True, text=True, cwd=ROOT,
+                          env=os.environ.copy(), timeout=600)
+
+
+def test_help_lists_every_subcommand_in_a_line() -> None:
+    result = _run("--help")
+    assert result.returncode == 0
+    for command in ("synth", "nightly", "schedule"):
+        line = next(x for x in result.stdout.splitlines() if x.strip().startswith(command))
+        assert len(line.split(None, 1)[1]) > 10
+
+
+def test_synth_writes_extracts_and_truth(tmp_path: Path) -> None:
+    result = _run("synth", "--persons", "500", "--seed", "9", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "Wrote 500 persons" in result.stderr
+    for system in ("cw", "cs", "hmis", "tanf"):
+        assert any((tmp_path / "extracts" / system).iterdir())
+    assert len(read_csv(tmp_path / "truth" / "persons.csv")) == 500
+
+
+def test_synth_bad_config_is_one_clear_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("window: {start_year: 2016, years: 10}\n")
+    result = _run("synth", "--out", str(tmp_path / "o"), "--config", str(bad))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert f"{bad}: ethnicity" in result.stderr
+
+
+def test_schedule_without_server_says_what_to_do() -> None:
+    env_less = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    result = subprocess.run([*FAMLINK, "schedule"], capture_output=True, text=True, cwd=ROOT,
+                            env=env_less, timeout=120)
+    assert result.returncode != 0 and "prefect server start" in result.stderr

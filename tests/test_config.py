@@ -1,0 +1,58 @@
+"""A wrong configs/synthetic.yaml fails with one line naming the file, the key and the value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from linkage.config import ConfigError
+from synthetic_data.config import DEFAULT_PATH, load_synthetic_config
+
+
+def _write(tmp_path: Path, edit) -> Path:
+    data = yaml.safe_load(DEFAULT_PATH.read_text())
+    edit(data)
+    path = tmp_path / "synthetic.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_shipped_config_loads() -> None:
+    config = load_synthetic_config()
+    assert 0 < config.hard_cases.twin < 1
+
+
+def test_rate_out_of_range_names_file_key_and_value(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda d: d["hard_cases"].update(twin=1.5))
+    with pytest.raises(ConfigError) as err:
+        load_synthetic_config(path)
+    message = str(err.value)
+    assert str(path) in message and "hard_cases.twin" in message and "1.5" in message
+
+
+def test_misspelt_key_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda d: d["coverage"].update(cw_cases=0.3))
+    with pytest.raises(ConfigError, match=r"coverage\.cw_cases"):
+        load_synthetic_config(path)
+
+
+def test_missing_key_and_bad_shares(tmp_path: Path) -> None:
+    def edit(d):
+        del d["family"]["split"]
+        d["ethnicity"]["white"] = 0.5
+
+    with pytest.raises(ConfigError) as err:
+        load_synthetic_config(_write(tmp_path, edit))
+    message = str(err.value)
+    assert "family.split" in message and "add up to 1" in message
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_synthetic_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("window: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_synthetic_config(bad)
