@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
+# Prefect must never try to reach the internet, whatever the caller's environment.
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -124,12 +124,6 @@ _STREETS = (
     "BROADWAY", "CENTRAL AVE", "2ND ST", "3RD ST", "5TH AVE", "7TH ST", "12TH ST", "ORCHARD WAY",
 )
 _CITIES = (("RIVERTON", "94"), ("EAST RIVERTON", "94"), ("MILLBROOK", "95"), ("FAIRHAVEN", "95"))
-_SHELTER_NAMES = (
-    "HOPE HOUSE", "MISSION", "FAMILY CENTER", "SAFE HARBOR", "NEW BEGINNINGS", "ST JUDE",
-    "SALVATION ARMY", "HARBOR LIGHT", "BRIDGE HOUSE", "YWCA", "PATHWAYS", "HAVEN",
-)
-
-
 def shelters(count: int) -> list[Address]:
     """The county's shelters: fixed addresses that many unrelated families give."""
     out = []
@@ -138,10 +132,6 @@ def shelters(count: int) -> list[Address]:
         out.append(Address(f"{100 + 37 * i} {_STREETS[(i * 5) % len(_STREETS)]}",
                            city, f"{prefix}{(i * 13) % 1000:03d}", shelter=True))
     return out
-
-
-def shelter_label(i: int) -> str:
-    return f"{_SHELTER_NAMES[i % len(_SHELTER_NAMES)]} SHELTER"
 
 
 class NamePool:

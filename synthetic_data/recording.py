@@ -76,6 +76,17 @@ class Recorder:
         self.expected[label] += p
         return self.rnd.random() < p
 
+    def _pick(self, cases: list[tuple[str, float]]) -> str | None:
+        """At most one of mutually exclusive problems: one roll cut into intervals."""
+        roll, floor, chosen = self.rnd.random(), 0.0, None
+        for label, p in cases:
+            self.eligible[label] += 1
+            self.expected[label] += p
+            if chosen is None and floor <= roll < floor + p:
+                chosen = label
+            floor += p
+        return chosen
+
     def _hit(self, rec: Recorded, label: str) -> None:
         rec.labels.add(label)
         self.hits[label] += 1
@@ -111,18 +122,11 @@ class Recorder:
 
     def _dob(self, rec: Recorded, person: Person, system: str) -> None:
         r, rnd = self.r, self.rnd
-        # One roll, cut into exclusive intervals: a record has at most one DOB problem.
         cases = [("dob_missing", r.dob_missing), ("dob_placeholder", r.dob_placeholder),
                  ("dob_error", r.dob_error)]
         if system == "hmis":
             cases.append(("dob_approximate", r.dob_approximate))
-        roll, floor, chosen = rnd.random(), 0.0, None
-        for label, p in cases:
-            self.eligible[label] += 1
-            self.expected[label] += p
-            if chosen is None and floor <= roll < floor + p:
-                chosen = label
-            floor += p
+        chosen = self._pick(cases)
         y, m, d = date.fromordinal(person.dob).timetuple()[:3]
         if chosen == "dob_missing":
             rec.dob, rec.dob_quality = None, rnd.choice((8, 9, 99))
@@ -171,13 +175,7 @@ class Recorder:
         cases = [("ssn_placeholder", r.ssn_placeholder), ("ssn_error", r.ssn_error)]
         if is_child and parent_ssn:
             cases.append(("ssn_of_parent", r.ssn_of_parent))
-        roll, floor, chosen = rnd.random(), 0.0, None
-        for label, p in cases:
-            self.eligible[label] += 1
-            self.expected[label] += p
-            if chosen is None and floor <= roll < floor + p:
-                chosen = label
-            floor += p
+        chosen = self._pick(cases)
         if chosen == "ssn_placeholder":
             rec.ssn = rnd.choice(PLACEHOLDER_SSNS)
             rec.ssn_quality = 2 if system == "hmis" and rnd.random() < 0.5 else 1

@@ -133,26 +133,12 @@ _ENROLLMENT_2024: tuple[str, ...] = (
 # FY2026_mapping.R also drops the C4 columns (ENROLLMENT_C4_COLUMNS) and greenriver later moved
 # them to a custom CustomEnrollmentFY26Deprecations.csv, so a later "2026 v1.x" export may omit
 # them; an ingest should accept their absence.
-_ENROLLMENT_2026: tuple[str, ...] = (
-    "EnrollmentID", "PersonalID", "ProjectID", "EntryDate", "HouseholdID", "RelationshipToHoH",
-    "EnrollmentCoC", "LivingSituation", "RentalSubsidyType", "LengthOfStay",
-    "LOSUnderThreshold", "PreviousStreetESSH", "DateToStreetESSH",
-    "TimesHomelessPastThreeYears", "MonthsHomelessPastThreeYears", "DisablingCondition",
-    "DateOfEngagement", "MoveInDate", "DateOfPATHStatus", "ClientEnrolledInPATH",
-    "ReasonNotEnrolled", "PercentAMI", "ReferralSource", "CountOutreachReferralApproaches",
-    "DateOfBCPStatus", "EligibleForRHY", "ReasonNoServices", "RunawayYouth",
-    "FormerWardChildWelfare", "ChildWelfareYears", "ChildWelfareMonths",
-    "FormerWardJuvenileJustice", "JuvenileJusticeYears", "JuvenileJusticeMonths",
-    "UnemploymentFam", "MentalHealthDisorderFam", "PhysicalDisabilityFam",
-    "AlcoholDrugUseDisorderFam", "InsufficientIncome", "IncarceratedParent", "VAMCStation",
-    "TargetScreenReqd", "TimeToHousingLoss", "AnnualPercentAMI", "LiteralHomelessHistory",
-    "ClientLeaseholder", "HOHLeaseholder", "SubsidyAtRisk", "EvictionHistory", "CriminalRecord",
-    "IncarceratedAdult", "PrisonDischarge", "SexOffender", "DisabledHoH", "CurrentPregnant",
-    "SingleParent", "DependentUnder6", "HH5Plus", "CoCPrioritized", "HPScreeningScore",
-    "ThresholdScore", "MentalHealthConsultation", "TranslationNeeded", "PreferredLanguage",
-    "PreferredLanguageDifferent", "DateCreated", "DateUpdated", "UserID", "DateDeleted",
-    "ExportID",
-)  # fmt: skip
+_ENROLLMENT_2026: tuple[str, ...] = tuple(
+    column
+    for old in _ENROLLMENT_2024
+    if old not in ("SexualOrientation", "SexualOrientationOther")
+    for column in ((old, "MentalHealthConsultation") if old == "ThresholdScore" else (old,))
+)
 
 # Note the spelling "WorkPlaceViolenceThreats" (capital P): that is what the real export uses.
 _EXIT: tuple[str, ...] = (
