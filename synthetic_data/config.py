@@ -97,7 +97,9 @@ class HardCases(_Strict):
     dob_placeholder: Rate
     ssn_missing_adult: Rate
     ssn_missing_child: Rate
-    ssn_hmis_missing_factor: Annotated[float, Field(ge=1.0, le=10.0)]
+    ssn_missing_hmis_adult: Rate
+    ssn_missing_hmis_child: Rate
+    ssn_missing_tanf: Rate
     ssn_error: Rate
     ssn_placeholder: Rate
     ssn_of_parent: Rate

@@ -23,16 +23,29 @@ from synthetic_data.name_frequencies import (
 )
 
 DAYS_PER_YEAR = 365.25
-# Valid SSNs: area 001-899 except 666, group 01-99, serial 0001-9999. A multiplicative
-# permutation of this space gives every person a distinct SSN for any population size.
+# Valid SSNs: area 001-899 except 666, group 01-99, serial 0001-9999. A keyed permutation of
+# this space gives every person a distinct SSN that says nothing about who was made next to whom
+# (an arithmetic sequence would let a matcher rebuild families from SSNs alone).
 _AREAS = [a for a in range(1, 900) if a != 666]
 _SSN_SPACE = len(_AREAS) * 99 * 9999
-_SSN_MULTIPLIER = 1_000_003  # prime, does not divide the space, so i -> a*i+b is a bijection
+_HALF_BITS = 15  # a 30-bit Feistel network covers the space (2**30 > 888,951,102)
+_HALF_MASK = (1 << _HALF_BITS) - 1
+
+
+def _feistel(x: int, key: int) -> int:
+    left, right = x >> _HALF_BITS, x & _HALF_MASK
+    for round_ in range(4):
+        mixed = (right * 0x9E3779B1 + key * 0x85EBCA77 + round_ * 0xC2B2AE3D) & 0xFFFFFFFF
+        mixed ^= mixed >> 15
+        left, right = right, left ^ (mixed & _HALF_MASK)
+    return (left << _HALF_BITS) | right
 
 
 def ssn_for(index: int, seed: int) -> str:
     """A valid-looking SSN unique to `index` among all persons of one seed."""
-    k = (_SSN_MULTIPLIER * index + seed * 7919 + 12345) % _SSN_SPACE
+    k = _feistel(index, seed)
+    while k >= _SSN_SPACE:  # cycle-walk back into the space: still a bijection
+        k = _feistel(k, seed)
     area, rest = divmod(k, 99 * 9999)
     group, serial = divmod(rest, 9999)
     return f"{_AREAS[area]:03d}{group + 1:02d}{serial + 1:04d}"
@@ -92,8 +105,9 @@ class Family:
     addresses: list[tuple[int, Address | None]]
     father_addresses: dict[int, list[tuple[int, Address | None]]]
     homeless: list[tuple[int, int]]  # periods of homelessness (start, end) of the household
-    married_on: int | None
-    split_on: int | None
+    married_on: int | None  # to the first father
+    split_on: int | None  # from the first father
+    second_married_on: int | None  # to the second father
     in_cw: bool
     in_cs: bool
     in_tanf: bool
@@ -231,8 +245,9 @@ class PopulationBuilder:
         mother_dob = first_birth - int(age * DAYS_PER_YEAR) - self.rnd.randrange(365)
         n_births = min(max(1, self._poisson(f.children_mean)), f.children_max)
         births, day = [], first_birth
+        last_birth = mother_dob + int(44 * DAYS_PER_YEAR)
         for _ in range(n_births):
-            if day >= self.end:
+            if day >= self.end or day > last_birth:
                 break
             births.append(day)
             day += int(self.rnd.expovariate(1 / f.birth_spacing_years_mean) * DAYS_PER_YEAR) + 300
@@ -263,24 +278,30 @@ class PopulationBuilder:
             father_slots.append(father)
         fathers = [p for p in father_slots if p is not None]
 
-        # Couple history with the first father: marriage, split, surname changes.
-        married_on = split_on = None
+        # Couple history with the first father: split, marriage before it, surname changes.
+        married_on = split_on = second_married_on = None
         partner = father_slots[0]
+        adult = mother_dob + int(18 * DAYS_PER_YEAR)
         if partner is not None:
-            if self._chance(f.married):
-                married_on = self._day_between(births[0] - 730, births[0] + 1500)
-                if self._chance(f.takes_husband_surname):
-                    mother.surname_changes.append((married_on, partner.surname.split(" ")[0]))
             if split_index < len(births) or self._chance(f.split):
                 lo = births[split_index - 1] + 60
                 hi = births[split_index] - 280 if split_index < len(births) else self.end
                 split_on = self._day_between(lo, max(hi, lo + 1))
-                if mother.surname_changes and self._chance(f.reverts_surname_after_split):
-                    mother.surname_changes.append((split_on + 200, mother.surname))
+            lo, hi = max(births[0] - 730, adult), min(births[0] + 1500, split_on or self.end)
+            if lo < hi and self._chance(f.married):
+                married_on = self._day_between(lo, hi)
+                if self._chance(f.takes_husband_surname):
+                    mother.surname_changes.append((married_on, partner.surname.split(" ")[0]))
+                    if split_on is not None and self._chance(f.reverts_surname_after_split):
+                        mother.surname_changes.append((split_on + 200, mother.surname))
         if len(fathers) == 2 and self._chance(f.married * 0.5):
-            second_married = births[split_index] + self.rnd.randrange(0, 1000)
-            if self._chance(f.takes_husband_surname):
-                mother.surname_changes.append((second_married, fathers[1].surname.split(" ")[0]))
+            second_married_on = births[split_index] + self.rnd.randrange(0, 1000)
+            if second_married_on >= self.end:
+                second_married_on = None
+            elif self._chance(f.takes_husband_surname):
+                mother.surname_changes.append((second_married_on,
+                                               fathers[1].surname.split(" ")[0]))
+        mother.surname_changes.sort(key=lambda change: change[0])
         if mother.surname_changes:
             mother.labels.add("surname_change")
 
@@ -317,8 +338,9 @@ class PopulationBuilder:
                 mother.mother = caregiver.pid
                 if self._chance(0.5):  # she married too, long ago
                     caregiver.surname = self.names.surname(group)
-            else:
+            else:  # a sister of the mother, an adult when the first child is born
                 adob = mother_dob + int(self.rnd.uniform(-8, 8) * DAYS_PER_YEAR)
+                adob = min(adob, births[0] - int(21 * DAYS_PER_YEAR))
                 caregiver = self._person(fid, "aunt", "F", adob, group, mother.surname)
             if " " in caregiver.surname:
                 caregiver.labels.add("compound_surname")
@@ -335,7 +357,7 @@ class PopulationBuilder:
             family_id=fid, group=group, mother=mother, fathers=fathers, children=children,
             caregiver=caregiver, low_income=low_income, addresses=addresses,
             father_addresses=father_addresses, homeless=homeless, married_on=married_on,
-            split_on=split_on, in_cw=in_cw,
+            split_on=split_on, second_married_on=second_married_on, in_cw=in_cw,
             in_cs=self._chance(c.coverage.cs_given_cw if in_cw else c.coverage.cs_given_no_cw),
             in_tanf=self._chance(c.coverage.tanf_given_low_income if low_income
                                  else c.coverage.tanf_given_not_low_income),

@@ -116,11 +116,11 @@ class Recorder:
             if rec.middle and self._roll("name_swap", r.name_swap):
                 rec.first, rec.middle = rec.middle, rec.first
                 self._hit(rec, "name_swap")
-        self._dob(rec, person, system)
+        self._dob(rec, person, system, day)
         self._ssn(rec, system, is_child, parent_ssn)
         return rec
 
-    def _dob(self, rec: Recorded, person: Person, system: str) -> None:
+    def _dob(self, rec: Recorded, person: Person, system: str, day: int) -> None:
         r, rnd = self.r, self.rnd
         cases = [("dob_missing", r.dob_missing), ("dob_placeholder", r.dob_placeholder),
                  ("dob_error", r.dob_error)]
@@ -136,10 +136,13 @@ class Recorder:
             if rec.dob != person.dob:
                 self._hit(rec, chosen)
         elif chosen == "dob_error":
-            wrong = self._wrong_dob(y, m, d)
-            if wrong is not None and wrong != person.dob:
-                rec.dob = wrong
-                self._hit(rec, chosen)
+            # A worker cannot type a birth after the day they type it: try again if so.
+            for _ in range(5):
+                wrong = self._wrong_dob(y, m, d)
+                if wrong is not None and wrong != person.dob and wrong <= day:
+                    rec.dob = wrong
+                    self._hit(rec, chosen)
+                    break
         elif chosen == "dob_approximate":
             rec.dob = _valid(y, m, 1) if d != 1 else _valid(y, m, 15)
             rec.dob_quality = 2
@@ -152,8 +155,8 @@ class Recorder:
         if kind < 0.65:
             return _valid(y + self.rnd.choice((-1, 1)), m, d)  # year off by one
         text = f"{y:04d}{m:02d}{d:02d}"
-        for _ in range(10):  # one digit typed wrong, keeping a real date
-            i = self.rnd.randrange(2, 8)
+        for _ in range(10):  # one digit of year's end, month or day typed wrong, a real date
+            i = self.rnd.randrange(3, 8)
             digit = str(self.rnd.randrange(10))
             if digit == text[i]:
                 continue
@@ -165,9 +168,12 @@ class Recorder:
 
     def _ssn(self, rec: Recorded, system: str, is_child: bool, parent_ssn: str | None) -> None:
         r, rnd = self.r, self.rnd
-        missing = r.ssn_missing_child if is_child else r.ssn_missing_adult
-        if system == "hmis":
-            missing = min(1.0, missing * r.ssn_hmis_missing_factor)
+        if system == "tanf":
+            missing = r.ssn_missing_tanf
+        elif system == "hmis":
+            missing = r.ssn_missing_hmis_child if is_child else r.ssn_missing_hmis_adult
+        else:
+            missing = r.ssn_missing_child if is_child else r.ssn_missing_adult
         if self._roll("ssn_missing", missing):
             rec.ssn, rec.ssn_quality = "", rnd.choice((8, 9, 99))
             self._hit(rec, "ssn_missing")

@@ -22,8 +22,13 @@ class Removal:
     child: Person
     start: int
     end: int | None  # None: still in foster care at the extract
+    reason: str
+    discharge_reason: str  # "" while in care
     placements: list[tuple[int, int | None, str, Person | None]] = field(default_factory=list)
     removal_id: str = ""
+
+    def covers(self, day: int) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
 
 
 @dataclass
@@ -80,6 +85,8 @@ class Story:
     tanf: TanfSpell | None
 
 
+_REMOVAL_REASONS = ("NEGLECT", "PHYSICAL_ABUSE", "PARENT_DRUG_ABUSE", "INADEQUATE_HOUSING",
+                    "CAREGIVER_INABILITY_TO_COPE", "ABANDONMENT", "SEXUAL_ABUSE")
 _GOALS = ("REUNIFICATION", "ADOPTION", "GUARDIANSHIP", "LIVE_WITH_RELATIVE",
           "MAINTAIN_IN_HOME", "PLANNED_PERMANENT_LIVING_ARRANGEMENT")
 
@@ -103,13 +110,16 @@ class Planner:
 
     def plan(self, fam: Family) -> Story:
         if not fam.children:  # only the trimmed last family of a run can be childless
-            return Story(fam, None, [], self._stays(fam), None)
+            return Story(fam, None, [], self._stays(fam, None), None)
         cw = self._cw(fam) if fam.in_cw else None
-        return Story(fam, cw, self._cs(fam, cw) if fam.in_cs else [], self._stays(fam),
-                     self._tanf(fam) if fam.in_tanf else None)
+        return Story(fam, cw, self._cs(fam, cw) if fam.in_cs else [], self._stays(fam, cw),
+                     self._tanf(fam, cw) if fam.in_tanf else None)
 
-    def _minors_on(self, fam: Family, day: int) -> list[Person]:
-        return [c for c in fam.children if c.dob <= day and day - c.dob < ADULT_DAYS]
+    def _minors_on(self, fam: Family, day: int, cw: CwCase | None = None) -> list[Person]:
+        """Children under 18 on `day` living at home (not in foster care under `cw`)."""
+        away = {r.child.pid for r in cw.removals if r.covers(day)} if cw else set()
+        return [c for c in fam.children
+                if c.dob <= day and day - c.dob < ADULT_DAYS and c.pid not in away]
 
     def _cw(self, fam: Family) -> CwCase | None:
         cov = self.c.coverage
@@ -123,18 +133,30 @@ class Planner:
         fathers = [f for f in fam.fathers
                    if any(c.father == f.pid for c in children)
                    and self._chance(cov.cw_father_participant)]
+        last = closed if closed is not None else self.end - 1
+        # Siblings are usually removed together, on one date and for one reason.
+        group_day = self._between(opened, max(opened + 1, last - 20))
+        group_reason = self.rnd.choice(_REMOVAL_REASONS)
+        goal = "REUNIFICATION" if self._chance(0.65) else self.rnd.choice(_GOALS)
         removals = []
         for child in children:
             if not self._chance(cov.cw_child_removed):
                 continue
-            last = closed if closed is not None else self.end - 1
-            start = self._between(opened, max(opened + 1, last - 20))
+            together = self._chance(0.85)
+            start = group_day if together else self._between(opened, max(opened + 1, last - 20))
+            eighteen = child.dob + ADULT_DAYS
+            if start >= eighteen - 30:
+                continue
             end = None
             if closed is not None:
                 end = self._between(start + 7, closed + 1)
             elif self._chance(0.4):
                 end = self._between(start + 7, self.end)
-            removal = Removal(child, start, end)
+            if (end is None and eighteen < self.end) or (end is not None and end > eighteen):
+                end = eighteen  # aged out of care
+            reason = group_reason if together else self.rnd.choice(_REMOVAL_REASONS)
+            removal = Removal(child, start, end, reason, self._discharge(goal, start, end,
+                                                                          eighteen))
             kin = fam.caregiver is not None and self._chance(cov.kinship_placement)
             if kin:
                 removal.placements.append((start, end, "RELATIVE_FOSTER_HOME", fam.caregiver))
@@ -146,13 +168,27 @@ class Planner:
                 else:
                     removal.placements.append((start, end, "FOSTER_FAMILY_HOME", None))
             removals.append(removal)
-        goal = "REUNIFICATION" if removals else "MAINTAIN_IN_HOME"
-        if removals and self._chance(0.35):
-            goal = self.rnd.choice(_GOALS)
+        if not removals:
+            goal = "MAINTAIN_IN_HOME"
         caregiver = fam.caregiver if fam.caregiver is not None and (
             any(p[3] is fam.caregiver for r in removals for p in r.placements)
             or self._chance(0.3)) else None
         return CwCase(opened, closed, children, fathers, caregiver, goal, removals)
+
+    def _discharge(self, goal: str, start: int, end: int | None, eighteen: int) -> str:
+        """Why care ended, in keeping with the case goal and how long care lasted."""
+        if end is None:
+            return ""
+        if end == eighteen:
+            return "EMANCIPATION"
+        days = end - start
+        if goal == "ADOPTION" and days > 365:
+            return "ADOPTION"
+        if goal == "GUARDIANSHIP" and days > 180:
+            return "GUARDIANSHIP"
+        if goal in ("LIVE_WITH_RELATIVE", "GUARDIANSHIP"):
+            return "LIVING_WITH_OTHER_RELATIVES"
+        return "REUNIFICATION"
 
     def _cs(self, fam: Family, cw: CwCase | None) -> list[CsCase]:
         cov = self.c.coverage
@@ -164,7 +200,7 @@ class Planner:
         removals = {r.child.pid: r for r in cw.removals} if cw else {}
         for father_pid, kids in slots.items():
             opened = self._between(max(self.start, kids[0].dob + 30), self.end - 30)
-            on_case = [k for k in kids if k.dob <= opened + 365]
+            on_case = [k for k in kids if k.dob <= opened]
             if not on_case:
                 continue
             custodial = fam.mother
@@ -174,14 +210,16 @@ class Planner:
             for kid in on_case:
                 removal = removals.get(kid.pid)
                 if removal is not None and self._chance(cov.ive_referral_when_removed):
-                    referrals[kid.pid] = removal.start + self.rnd.randrange(10, 90)
+                    arrived = removal.start + self.rnd.randrange(10, 90)
+                    if arrived < self.end:  # a referral still in the mail is not on file
+                        referrals[kid.pid] = arrived
             father = fathers.get(father_pid) if father_pid is not None else None
             putative = father is not None and fam.married_on is None and self._chance(0.25)
             cases.append(CsCase(opened, custodial, father, putative, on_case,
                                 self._chance(cov.cs_order), referrals))
         return cases
 
-    def _stays(self, fam: Family) -> list[Stay]:
+    def _stays(self, fam: Family, cw: CwCase | None) -> list[Stay]:
         stays = []
         for begin, finish in fam.homeless:
             mean = self.c.coverage.hmis_enrollments_mean
@@ -193,7 +231,7 @@ class Planner:
                 leave = min(day + 7 + int(self.rnd.expovariate(1 / 90)), finish)
                 exit_day = None if leave >= self.end - 1 else leave
                 members: list[tuple[Person, int]] = [(fam.mother, 1)]
-                members += [(c, 2) for c in self._minors_on(fam, day)]
+                members += [(c, 2) for c in self._minors_on(fam, day, cw)]
                 together = fam.split_on is None or day < fam.split_on
                 if fam.fathers and together and self._chance(0.6):
                     members.append((fam.fathers[0], 3))
@@ -203,7 +241,7 @@ class Planner:
                 day = leave + 1 + self.rnd.randrange(0, 30)
         return stays
 
-    def _tanf(self, fam: Family) -> TanfSpell | None:
+    def _tanf(self, fam: Family, cw: CwCase | None) -> TanfSpell | None:
         start = self._between(max(self.start, fam.children[0].dob + 30), self.end - 40)
         kids = self._minors_on(fam, start)
         if not kids:
@@ -213,7 +251,7 @@ class Planner:
         adults: list[tuple[Person, str]] = [(fam.mother, "01")]
         if fam.fathers and (fam.split_on is None or report < fam.split_on):
             adults.append((fam.fathers[0], "02"))
-        kids = self._minors_on(fam, report)
+        kids = self._minors_on(fam, report, cw)
         if not kids:
             return None
         return TanfSpell(start, report, adults, kids)

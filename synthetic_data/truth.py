@@ -63,7 +63,8 @@ class TruthWriter:
                 p.twin_of or "", p.jr_of or "", ";".join(sorted(p.labels))))
         self.families.write((fam.family_id, fam.group, len(people), int(fam.low_income),
                              ";".join(systems), int(bool(fam.homeless)),
-                             int(fam.married_on is not None), int(fam.split_on is not None)))
+                             int(fam.married_on is not None or fam.second_married_on is not None),
+                             int(fam.split_on is not None)))
         rel = self.relationships.write
         for child in fam.children:
             if child.mother is not None:
@@ -82,8 +83,10 @@ class TruthWriter:
             rel((fam.caregiver.pid, fam.mother.pid, "sister_of"))
         for father in fam.fathers:
             rel((father.pid, fam.mother.pid, "partner_of"))
-        if len(fam.fathers) and fam.married_on is not None:
+        if fam.fathers and fam.married_on is not None:
             rel((fam.fathers[0].pid, fam.mother.pid, "spouse_of"))
+        if len(fam.fathers) == 2 and fam.second_married_on is not None:
+            rel((fam.fathers[1].pid, fam.mother.pid, "spouse_of"))
 
     def answer(self, name: str, row: tuple) -> None:
         self.answers[name].write(row)

@@ -14,12 +14,6 @@ from synthetic_data.timeline import Story
 
 _RACE = {"white": "WHITE", "black": "BLACK", "hispanic": "WHITE", "asian": "ASIAN",
          "native": "AMERICAN_INDIAN_ALASKA_NATIVE"}
-_REMOVAL_REASONS = ("NEGLECT", "PHYSICAL_ABUSE", "PARENT_DRUG_ABUSE", "INADEQUATE_HOUSING",
-                    "CAREGIVER_INABILITY_TO_COPE", "ABANDONMENT", "SEXUAL_ABUSE")
-_DISCHARGE_REASONS = ("REUNIFICATION", "LIVING_WITH_OTHER_RELATIVES", "ADOPTION",
-                      "GUARDIANSHIP")
-
-
 class CwWriter(SystemWriter):
     system = "cw"
 
@@ -84,24 +78,42 @@ class CwWriter(SystemWriter):
             ids[person.pid] = pid
             self.participants.write((case.case_id, pid, role, ftype, relation, iso(day),
                                      iso(case.closed)))
-            if rnd.random() < self.c.coverage.cw_duplicate:
-                # A second intake that did not find the person: a new id on the same case.
-                again = rnd.randrange(day, max(day + 1, (case.closed or day + 400)))
-                dup = self._person_row(story, person, again, recorder)
-                self.participants.write((case.case_id, dup, role, ftype, relation, iso(again),
-                                         iso(case.closed)))
+        missed = {p.pid for p, *_ in participants if rnd.random() < self.c.coverage.cw_duplicate}
+        if missed:
+            self._rereferral(story, participants, ids, missed, recorder)
         for removal in case.removals:
             self._removal_seq += 1
             removal.removal_id = f"R{self._removal_seq:09d}"
             child_id = ids[removal.child.pid]
-            discharge = rnd.choice(_DISCHARGE_REASONS) if removal.end is not None else ""
             self.removals.write((removal.removal_id, case.case_id, child_id, iso(removal.start),
-                                 rnd.choice(_REMOVAL_REASONS), iso(removal.end), discharge))
+                                 removal.reason, iso(removal.end), removal.discharge_reason))
             for begin, end, setting, caregiver in removal.placements:
                 self._placement_seq += 1
                 self.placements.write((
                     f"PL{self._placement_seq:09d}", removal.removal_id, child_id, iso(begin),
                     iso(end), setting, ids.get(caregiver.pid, "") if caregiver else ""))
+
+    def _rereferral(self, story: Story, participants: list[tuple[Person, str, str, str]],
+                    ids: dict[int, str], missed: set[int], recorder: Recorder) -> None:
+        """A later referral of the family, screened and closed, whose intake found some people
+        and entered the `missed` ones anew: the in-system duplicates of child welfare."""
+        case, rnd = story.cw, recorder.rnd
+        assert case is not None
+        day = rnd.randrange(case.opened + 30, case.opened + 900)
+        if day >= self.end - 1:
+            return
+        closed = min(day + rnd.randint(10, 60), self.end - 1)
+        self._case_seq += 1
+        case_id = f"{self._case_seq:09d}"
+        self.cases.write((case_id, "06075", iso(day), iso(closed), "CLOSED", "MAINTAIN_IN_HOME"))
+        for person, role, ftype, relation in participants:
+            if person.pid in missed:
+                pid = self._person_row(story, person, day, recorder)
+            elif role in ("MOTHER", "CHILD"):
+                pid = ids[person.pid]
+            else:
+                continue
+            self.participants.write((case_id, pid, role, ftype, relation, iso(day), iso(closed)))
 
     def close(self) -> dict[str, int]:
         sinks = (self.persons, self.cases, self.participants, self.removals, self.placements)

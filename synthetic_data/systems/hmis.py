@@ -45,7 +45,8 @@ _DESTINATIONS = (410, 435, 422, 423, 312, 313, 116, 101, 314, 8, 99, 30)
 
 
 def _stamp(day: int, minute: int) -> str:
-    return f"{date.fromordinal(day).isoformat()} {8 + minute // 60 % 10:02d}:{minute % 60:02d}:00"
+    """A timestamp `minute` minutes after 08:00 on `day` (a working day's data entry)."""
+    return f"{date.fromordinal(day).isoformat()} {8 + minute // 60:02d}:{minute % 60:02d}:00"
 
 
 class HmisWriter(SystemWriter):
@@ -108,23 +109,24 @@ class HmisWriter(SystemWriter):
         self._personal_seq += 1
         personal_id = str(self._personal_seq)
         rec = recorder.record(person, day, "hmis", parent_ssn(story, person))
-        # HMIS Client rows carry no address; the household's address still matters to
-        # the label because shelters are where HMIS meets the other systems.
+        # HMIS Client rows carry no address; the household's address on the day still labels
+        # the record, because shelters are where HMIS meets the other systems.
         address_labels(rec, story.family.address_on(day))
-        self.clients.write(self._row("Client", self._client_values(person, rec, personal_id,
-                                                                   day)))
+        values = self._client_values(person, rec, personal_id)
+        rnd = recorder.rnd
+        values.update({"DateCreated": _stamp(day, rnd.randrange(600)),
+                       "DateUpdated": _stamp(day, 600), "UserID": str(rnd.randint(10, 60))})
+        self.clients.write(self._row("Client", values))
         self.log(personal_id, person, rec)
         return personal_id
 
-    def _client_values(self, person: Person, rec: Recorded, personal_id: str,
-                       day: int) -> dict[str, object]:
+    def _client_values(self, person: Person, rec: Recorded, personal_id: str) -> dict:
         values: dict[str, object] = {
             "PersonalID": personal_id, "FirstName": rec.first, "MiddleName": rec.middle,
             "LastName": rec.last, "NameSuffix": rec.suffix, "NameDataQuality": 1,
             "SSN": rec.ssn, "SSNDataQuality": rec.ssn_quality, "DOB": iso(rec.dob),
             "DOBDataQuality": rec.dob_quality, "RaceNone": "", "VeteranStatus": 0,
-            "DateCreated": _stamp(day, person.pid % 480), "DateUpdated": _stamp(day, 500),
-            "UserID": str(10 + person.pid % 40), "ExportID": EXPORT_ID}
+            "ExportID": EXPORT_ID}
         flagged = _RACE_OF[person.group]
         for col2024, col in self._race.items():
             values[col] = 1 if col2024 in flagged else 0
@@ -139,54 +141,59 @@ class HmisWriter(SystemWriter):
 
     def write(self, story: Story, recorder: Recorder) -> None:
         rnd = recorder.rnd
-        ids = [p[0] for p in PROJECTS]
         for stay in story.stays:
             project = rnd.choices(range(len(PROJECTS)), _WEIGHTS)[0]
             stay.project_type = PROJECTS[project][3]
-            self._enroll(story, stay, ids[project], recorder, self._family_ids)
+            stay.household_id = self._enroll(story, stay, stay.members, PROJECTS[project][0],
+                                             recorder, self._family_ids, stay.entry)
             dup = {p.pid for p, _ in stay.members
                    if rnd.random() < self.c.coverage.hmis_second_provider_duplicate}
             if dup:
-                # Another provider's intake did not find these people and entered them anew.
-                other = rnd.choice([i for i, p in enumerate(PROJECTS)
+                # Days later another provider's intake did not find these people and entered
+                # them anew; the rest of the household it found.
+                other = rnd.choice([p for p in PROJECTS
                                     if p[1] != PROJECTS[project][1] and p[3] != 14])
-                fresh = {pid: "" for pid in dup}
-                self._enroll(story, stay, ids[other], recorder, {**self._family_ids, **fresh},
-                             household_only=True)
+                last = (stay.exit if stay.exit is not None else self.end - 1)
+                entry = min(stay.entry + rnd.randint(1, 45), last)
+                known = {pid: pid_ for pid, pid_ in self._family_ids.items() if pid not in dup}
+                away = {r.child.pid for r in story.cw.removals if r.covers(entry)} \
+                    if story.cw else set()
+                members = [(p, rel) for p, rel in stay.members if p.pid not in away]
+                self._enroll(story, stay, members, other[0], recorder, known, entry)
 
-    def _enroll(self, story: Story, stay: Stay, project_id: str, recorder: Recorder,
-                known: dict[int, str], household_only: bool = False) -> None:
+    def _enroll(self, story: Story, stay: Stay, members: list[tuple[Person, int]],
+                project_id: str, recorder: Recorder, known: dict[int, str], entry: int) -> str:
+        """One enrollment per member under a new HouseholdID; unknown people become clients."""
         rnd = recorder.rnd
         self._household_seq += 1
         household = f"HH{self._household_seq:07d}"
-        if not household_only:
-            stay.household_id = household
-        for person, relation in stay.members:
-            personal_id = known.get(person.pid) or self._client(story, person, stay.entry,
-                                                                recorder)
-            if not known.get(person.pid):
-                if person.pid not in self._family_ids:
-                    self._family_ids[person.pid] = personal_id
-                known[person.pid] = personal_id
+        for person, relation in members:
+            personal_id = known.get(person.pid)
+            if personal_id is None:
+                personal_id = known[person.pid] = self._client(story, person, entry, recorder)
+                self._family_ids.setdefault(person.pid, personal_id)
             self._enrollment_seq += 1
             enrollment_id = str(self._enrollment_seq)
             is_adult = relation != 2
             self.enrollments.write(self._row("Enrollment", {
                 "EnrollmentID": enrollment_id, "PersonalID": personal_id,
-                "ProjectID": project_id, "EntryDate": iso(stay.entry), "HouseholdID": household,
+                "ProjectID": project_id, "EntryDate": iso(entry), "HouseholdID": household,
                 "RelationshipToHoH": relation, "EnrollmentCoC": COC if relation == 1 else "",
                 "LivingSituation": rnd.choice(_PRIOR) if is_adult else "",
                 "LengthOfStay": rnd.choice((2, 3, 4, 5, 10, 11)) if is_adult else "",
                 "DisablingCondition": rnd.choice((0, 0, 0, 1, 8, 99)),
-                "DateCreated": _stamp(stay.entry, 30), "DateUpdated": _stamp(stay.entry, 90),
-                "UserID": "27", "ExportID": EXPORT_ID}))
+                "DateCreated": _stamp(entry, rnd.randrange(600)),
+                "DateUpdated": _stamp(entry, 600), "UserID": str(rnd.randint(10, 60)),
+                "ExportID": EXPORT_ID}))
             if stay.exit is not None:
                 self.exits.write(self._row("Exit", {
                     "ExitID": enrollment_id, "EnrollmentID": enrollment_id,
                     "PersonalID": personal_id, "ExitDate": iso(stay.exit),
                     "Destination": rnd.choice(_DESTINATIONS),
-                    "DateCreated": _stamp(stay.exit, 60), "DateUpdated": _stamp(stay.exit, 120),
-                    "UserID": "27", "ExportID": EXPORT_ID}))
+                    "DateCreated": _stamp(stay.exit, rnd.randrange(600)),
+                    "DateUpdated": _stamp(stay.exit, 600), "UserID": str(rnd.randint(10, 60)),
+                    "ExportID": EXPORT_ID}))
+        return household
 
     def close(self) -> dict[str, int]:
         sinks = (self.clients, self.enrollments, self.exits)
