@@ -39,10 +39,13 @@ def cli() -> None:
               help="Folder to write extracts/<system>/ and truth/ into.")
 @click.option("--hmis-version", type=click.Choice(["2024", "2026"]), default=None,
               help="HMIS CSV layout (default: configs/synthetic.yaml's output.hmis_version).")
+@click.option("--tanf-encrypt/--no-tanf-encrypt", default=None,
+              help="Encrypt TANF SSNs with the standard digit substitution "
+                   "(default: configs/synthetic.yaml's output.tanf_encrypt_ssn).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Generator settings (default: configs/synthetic.yaml).")
 def synth(persons: int, seed: int, out: Path, hmis_version: str | None,
-          config_path: Path | None) -> None:
+          tanf_encrypt: bool | None, config_path: Path | None) -> None:
     """Generate synthetic people, their four extracts and the truth."""
     from synthetic_data.generate import synthesize
 
@@ -52,7 +55,8 @@ def synth(persons: int, seed: int, out: Path, hmis_version: str | None,
         with Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("persons", total=persons)
             summary = synthesize(persons, seed, out, hmis_version, config_path,
-                                 progress=lambda done: bar.advance(task, done))
+                                 progress=lambda done: bar.advance(task, done),
+                                 tanf_encrypt=tanf_encrypt)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"[green]Wrote {summary.persons:,} persons in {summary.families:,} families "

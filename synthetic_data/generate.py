@@ -180,10 +180,13 @@ def generate(out: Path, persons: int, seed: int, config: SyntheticConfig,
 
 def synthesize(persons: int, seed: int, out: Path, hmis_version: str | None = None,
                config_path: Path | None = None,
-               progress: Callable[[int], None] | None = None) -> Summary:
+               progress: Callable[[int], None] | None = None,
+               tanf_encrypt: bool | None = None) -> Summary:
     """Load the generator's settings (with the caller's overrides) and generate."""
     config = load_synthetic_config(config_path)
-    if hmis_version is not None:
-        config = config.model_copy(update={
-            "output": config.output.model_copy(update={"hmis_version": hmis_version})})
+    overrides = {key: value for key, value in (("hmis_version", hmis_version),
+                                               ("tanf_encrypt_ssn", tanf_encrypt))
+                 if value is not None}
+    if overrides:
+        config = config.model_copy(update={"output": config.output.model_copy(update=overrides)})
     return generate(out, persons, seed, config, progress)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from helpers import ROOT, read_csv
 
+from linkage.formats import tanf_section1
+
 FAMLINK = [sys.executable, "-c", "from flows.cli import main; main()"]
 
 
@@ -48,3 +50,20 @@ def test_schedule_without_server_says_what_to_do() -> None:
     result = subprocess.run([*FAMLINK, "schedule"], capture_output=True, text=True, cwd=ROOT,
                             env=env_less, timeout=120)
     assert result.returncode != 0 and "prefect server start" in result.stderr
+
+
+def test_synth_plain_tanf_ssns(tmp_path: Path) -> None:
+    result = _run("synth", "--persons", "400", "--seed", "2", "--out", str(tmp_path),
+                  "--no-tanf-encrypt", "--hmis-version", "2026")
+    assert result.returncode == 0, result.stderr
+    files = sorted((tmp_path / "extracts" / "tanf").glob("*.txt"))
+    headers = {f.read_text(encoding="ascii").splitlines()[0] for f in files}
+    assert all(h[21] == " " for h in headers)  # ENCRYPTION field blank
+    t2 = [line for f in files for line in f.read_text(encoding="ascii").splitlines()
+          if line.startswith("T2")]
+    ssns = [tanf_section1.parse_record(tanf_section1.T2, line)["SSN"] for line in t2]
+    assert ssns and all(s.isdigit() and len(s) == 9 for s in ssns if s)
+    truth_ssns = {p["ssn"] for p in read_csv(tmp_path / "truth" / "persons.csv")}
+    assert sum(s in truth_ssns for s in ssns) > len(ssns) / 2  # written in the clear
+    assert read_csv(tmp_path / "extracts" / "hmis" / "Export.csv")[0]["CSVVersion"] == \
+        "2026 v1.0"
