@@ -1,7 +1,7 @@
-"""The nightly flow: extracts -> (later) ingest -> link -> families -> marts -> publish.
+"""The nightly flow: extracts -> ingest -> (later) link -> families -> marts -> publish.
 
-Today it has one stage: when no extracts are configured it generates the synthetic population
-and its four extracts, so the whole flow can run anywhere with nothing but this repository.
+When no extracts are given it first generates the synthetic population and its four extracts,
+so the whole flow can run anywhere with nothing but this repository.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from linkage.ingest.run import ingest
+from linkage.warehouse import connect
 from synthetic_data.generate import Summary, synthesize
 
 
@@ -29,6 +31,23 @@ def generate_extracts(persons: int, seed: int, out: Path, hmis_version: str | No
     return summary
 
 
+@task(name="ingest extracts")
+def ingest_extracts(extracts: Path, db: Path) -> dict:
+    logger = get_run_logger()
+    con = connect(db)
+    try:
+        summaries = ingest(con, extracts, progress=logger.info)
+    finally:
+        con.close()
+    for s in summaries:
+        logger.info("%s: read %s, staged %s, rejected %s", s.file, f"{s.read:,}",
+                    f"{s.staged:,}", f"{s.rejected:,}")
+        for warning in s.warnings:
+            logger.warning(warning)
+    return {"files": len(summaries), "read": sum(s.read for s in summaries),
+            "rejected": sum(s.rejected for s in summaries)}
+
+
 @flow(name="nightly")
 def nightly(workdir: str = "data/nightly", extracts: str | None = None, persons: int = 10_000,
             seed: int = 1, hmis_version: str | None = None) -> dict:
@@ -43,4 +62,6 @@ def nightly(workdir: str = "data/nightly", extracts: str | None = None, persons:
         if not extracts_dir.is_dir():
             raise FileNotFoundError(f"extracts folder {extracts_dir} does not exist")
     logger.info("extracts ready in %s", extracts_dir)
-    return {"extracts": str(extracts_dir)}
+    db = root / "famlink.duckdb"
+    counts = ingest_extracts(extracts_dir, db)
+    return {"extracts": str(extracts_dir), "db": str(db), **counts}

@@ -18,6 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from linkage.config import ConfigError
 
@@ -64,3 +65,40 @@ def synth(persons: int, seed: int, out: Path, hmis_version: str | None,
                   f"({summary.persons / max(summary.seconds, 1e-9):,.0f} persons/s)")
     for name, rows in summary.files.items():
         console.print(f"  {name}: {rows:,} rows")
+
+
+@cli.command()
+@click.option("--data", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              required=True, help="Folder of the extracts (what `famlink synth --out` wrote).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="DuckDB warehouse file to load into (created if missing).")
+@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of source configs (default: configs/sources/).")
+def ingest(data: Path, db: Path, config_dir: Path | None) -> None:
+    """Load the extracts into DuckDB: raw, staged, rejects with reasons."""
+    from linkage.ingest.mapped import IngestError
+    from linkage.ingest.run import AccountingError
+    from linkage.ingest.run import ingest as run_ingest
+    from linkage.warehouse import WarehouseBusy, connect
+
+    try:
+        con = connect(db)
+        with console.status("ingesting") as status:
+            summaries = run_ingest(con, data, config_dir, progress=status.update)
+    except (ConfigError, IngestError, AccountingError, WarehouseBusy) as exc:
+        raise click.ClickException(str(exc)) from None
+    table = Table(title=f"ingested into {db}")
+    for column in ("source", "file", "read", "staged", "rejected", "top reject reasons"):
+        table.add_column(column, justify="right" if column in ("read", "staged", "rejected")
+                         else "left")
+    for s in summaries:
+        reasons = "; ".join(f"{n} x {r}" for r, n in s.top_reasons)
+        table.add_row(s.source, Path(s.file).name, f"{s.read:,}", f"{s.staged:,}",
+                      f"{s.rejected:,}", reasons)
+    console.print(table)
+    for s in summaries:
+        for warning in s.warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+    persons = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
+    console.print(f"[green]{persons:,} person records staged; every file balances "
+                  f"(read = staged + rejected).")

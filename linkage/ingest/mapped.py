@@ -1,0 +1,205 @@
+"""CSV and Parquet sources read through a mapping (`configs/sources/*.yaml`): CW, CS and any
+other person list.
+
+Row checks run in DuckDB: a required field left empty, a key seen before, a membership or event
+that names a person the person file does not have. A failing row goes to `staged.rejects` with
+its line and the field at fault; the rest is staged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from linkage.ingest import staging
+from linkage.ingest.reading import FileInfo, Reject, inspect, load_csv
+from linkage.sources import SourceConfig, TableSpec
+from linkage.warehouse import literal, quote
+
+
+class IngestError(RuntimeError):
+    """An extract that cannot be read at all (missing file, unreadable folder)."""
+
+
+@dataclass
+class LoadedFile:
+    """One file in raw, with the relation of its rows that passed every check."""
+
+    source: str
+    system: str
+    table: str
+    info: FileInfo
+    raw: str  # raw.<name>
+    valid: str  # a view over raw without rejected lines
+    label: str
+    format: str
+    version: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def raw_name(source: str, table: str) -> str:
+    return f"{source}__{table}".lower()
+
+
+def find_file(folder: Path, pattern: str, source: str) -> Path:
+    matches = sorted(folder.glob(pattern))
+    if not matches:
+        raise IngestError(f"source {source}: no file {pattern!r} in {folder}")
+    if len(matches) > 1:
+        raise IngestError(f"source {source}: {len(matches)} files match {pattern!r} in {folder}; "
+                          f"name one file per table")
+    return matches[0]
+
+
+def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceConfig,
+               table: str, spec: TableSpec, path: Path, fmt: str,
+               known_ids: str | None = None, record_column: str | None = None) -> LoadedFile:
+    """Read one file into raw, check its rows and register its valid rows as a view.
+
+    `known_ids`/`record_column`: rows whose `record_column` is not among the person ids in the
+    relation `known_ids` are rejected (a participant with no person record).
+    """
+    info = inspect(path, spec.encoding)
+    label = str(path)
+    name = raw_name(source_name, table)
+    if fmt == "parquet":
+        rejects = _load_parquet(con, info, name, label)
+    else:
+        rejects = load_csv(con, info, name, spec.delimiter, label)
+    loaded = LoadedFile(source_name, source.system, table, info, f"raw.{quote(name)}",
+                        f"valid_{name}", label, fmt, warnings=list(info.warnings))
+    staging.insert_rejects(con, source_name, source.system, rejects)
+    columns = staging.columns_of(con, loaded.raw)
+    missing = [c for c in spec.required + spec.key if c not in columns]
+    checks: list[str] = []
+    if missing:
+        data = sorted(columns - {"_file", "_sha256", "_line", "_loaded_at"})
+        hint = " (one column only: is the delimiter right?)" if len(data) == 1 else ""
+        reason = (f"the file has no column {', '.join(missing)}; its header has "
+                  f"{', '.join(data)}{hint}")
+        checks.append(f"SELECT _line, {literal(missing[0])}, {literal(reason)} FROM {loaded.raw}")
+    else:
+        for column in dict.fromkeys(spec.required + spec.key):
+            checks.append(f"SELECT _line, {literal(column)}, "
+                          f"{literal(f'required field {column} is empty')} FROM {loaded.raw} "
+                          f"WHERE {staging.clean(column, columns)} IS NULL")
+        if spec.key:
+            keys = ", ".join(staging.clean(k, columns) for k in spec.key)
+            checks.append(f"""
+                SELECT _line, {literal(spec.key[-1])}, 'duplicate key ' || {literal(
+                    '+'.join(spec.key))} || ': first seen at line ' || first::VARCHAR
+                FROM (SELECT _line, first_value(_line) OVER (PARTITION BY {keys}
+                      ORDER BY _line) AS first FROM {loaded.raw}) WHERE _line <> first""")
+        if known_ids and record_column and record_column in columns:
+            value = staging.clean(record_column, columns)
+            checks.append(f"""
+                SELECT _line, {literal(record_column)}, {literal(record_column)} || ' '
+                       || {value} || ' has no person record in the source'
+                FROM {loaded.raw} WHERE {value} IS NOT NULL
+                  AND {value} NOT IN (SELECT id FROM {known_ids})""")
+    for column in _mapped_columns(source, table):
+        if column not in columns and not missing and not column.startswith("_"):
+            loaded.warnings.append(f"{label}: mapped column {column!r} is not in the file; "
+                                   f"its values are left empty")
+    if checks:
+        con.execute(f"""
+            INSERT INTO staged.rejects
+            SELECT {literal(source_name)}, {literal(source.system)}, {literal(label)}, line,
+                   field, reason, NULL
+            FROM ({' UNION ALL '.join(checks)}) r(line, field, reason)
+            QUALIFY row_number() OVER (PARTITION BY line ORDER BY field) = 1
+        """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW {loaded.valid} AS SELECT * FROM {loaded.raw}
+        WHERE _line NOT IN (SELECT line FROM staged.rejects WHERE file = {literal(label)}
+                            AND line IS NOT NULL)""")
+    return loaded
+
+
+def _mapped_columns(source: SourceConfig, table: str) -> list[str]:
+    names: list[str | None] = []
+    if source.person and source.person.table == table:
+        p = source.person
+        names += [p.first_name, p.middle_name, p.last_name, p.suffix, p.dob, p.ssn, p.sex,
+                  p.address_line, p.city, p.state, p.zip, p.phone, p.seen]
+    for m in source.memberships:
+        if m.table == table:
+            names += [m.group, m.role, m.start, m.end]
+    for g in source.groups:
+        if g.table == table:
+            names += [g.start, g.end, *g.attributes]
+    for e in source.events:
+        if e.table == table:
+            names += [e.group, e.start, e.end, *e.details]
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def _load_parquet(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str,
+                  label: str) -> list[Reject]:
+    target = f"raw.{quote(name)}"
+    con.execute(f"DROP TABLE IF EXISTS {target}")
+    try:
+        con.execute(f"""
+            CREATE TABLE {target} AS
+            SELECT {literal(label)} AS _file, {literal(info.sha256)} AS _sha256,
+                   file_row_number + 1 AS _line, now()::TIMESTAMP AS _loaded_at,
+                   COLUMNS(* EXCLUDE (file_row_number))::VARCHAR
+            FROM read_parquet({literal(str(info.path))}, file_row_number=true)""")
+    except duckdb.Error as exc:
+        con.execute(f"CREATE TABLE {target} (_file VARCHAR, _sha256 VARCHAR, _line BIGINT, "
+                    f"_loaded_at TIMESTAMP)")
+        return [Reject(label, None, None, f"not a readable Parquet file: {exc}")]
+    return []
+
+
+def load_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
+                folder: Path) -> dict[str, LoadedFile]:
+    """Load and check every table of a source; the person table first, so that the others'
+    references to people can be checked against it."""
+    assert source.person is not None  # the config's validator guarantees it
+    person_table = source.person.table
+    order = [person_table] + [t for t in source.tables if t != person_table]
+    loaded: dict[str, LoadedFile] = {}
+    ids_view = f"ids_{raw_name(name, person_table)}"
+    for table in order:
+        spec = source.tables[table]
+        path = find_file(folder, spec.file, name)
+        checked_ids = ids_view if table != person_table else None
+        loaded[table] = load_table(con, name, source, table, spec, path, source.format,
+                                   checked_ids, _record_column(source, table))
+        if table == person_table:
+            cols = staging.columns_of(con, loaded[table].valid)
+            con.execute(f"""CREATE OR REPLACE TEMP VIEW {ids_view} AS
+                SELECT DISTINCT {staging.clean(source.person.source_id, cols)} AS id
+                FROM {loaded[table].valid}""")
+    return loaded
+
+
+def stage_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
+                 loaded: dict[str, LoadedFile]) -> list[LoadedFile]:
+    """Stage the valid rows of a loaded source through its mapping."""
+    assert source.person is not None
+    staging.insert_persons(con, name, source, source.person, loaded[source.person.table].valid)
+    for m in source.memberships:
+        staging.insert_memberships(con, name, source, m, loaded[m.table].valid)
+    for g in source.groups:
+        staging.insert_groups(con, name, source, g, loaded[g.table].valid)
+    for e in source.events:
+        staging.insert_events(con, name, source, e, loaded[e.table].valid)
+    return list(loaded.values())
+
+
+def ingest_mapped(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
+                  folder: Path) -> list[LoadedFile]:
+    """Load, check and stage every table of a CSV or Parquet source."""
+    return stage_source(con, name, source, load_source(con, name, source, folder))
+
+
+def _record_column(source: SourceConfig, table: str) -> str | None:
+    """The column through which a non-person table names a person, if any."""
+    for spec in [*source.memberships, *source.events]:
+        if spec.table == table and spec.record:
+            return spec.record
+    return None

@@ -1,0 +1,162 @@
+"""Reading extract files into `raw.*` tables exactly as they are, with their provenance.
+
+One Python pass over each file's bytes computes its SHA-256 and decides its encoding (UTF-8 with
+or without BOM, else Latin-1; a file mixing both stays UTF-8 and DuckDB rejects the lines that
+are not); DuckDB then does the parsing. A CSV line DuckDB cannot parse is kept as a reject with
+its line number, so rows read = rows in raw + rows rejected, always.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from linkage.warehouse import literal, quote
+
+_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+_CHUNK = 1 << 23
+
+
+@dataclass
+class FileInfo:
+    path: Path
+    sha256: str
+    encoding: str  # "utf-8" or "latin-1"
+    size: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reject:
+    """A line that could not be staged, with a reason a person can act on."""
+
+    file: str
+    line: int | None
+    field: str | None
+    reason: str
+    text: str | None = None
+
+
+def inspect(path: Path, encoding: str = "auto") -> FileInfo:
+    """Hash the file and settle its encoding in one streaming pass."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8, multibyte, nul, size = True, False, False, 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+            nul = nul or b"\x00" in chunk
+            multibyte = multibyte or bool(_MULTIBYTE.search(chunk))
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    info = FileInfo(path, digest.hexdigest(), "utf-8", size)
+    if encoding != "auto":
+        info.encoding = encoding
+    elif not utf8 and not multibyte:
+        info.encoding = "latin-1"
+        info.warnings.append(f"{path}: not UTF-8; read as Latin-1")
+    elif not utf8:
+        info.warnings.append(f"{path}: mixes UTF-8 and other bytes; lines that are not UTF-8 "
+                             f"are rejected")
+    if nul:
+        info.warnings.append(f"{path}: contains NUL bytes; they are removed from values")
+    return info
+
+
+def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
+             delimiter: str = ",", label: str | None = None) -> list[Reject]:
+    """Create `raw.<table>` from a CSV file: every column as text, plus provenance columns
+    `_file`, `_sha256`, `_line` (the record's line, the header being line 1) and `_loaded_at`.
+
+    Returns the lines DuckDB could not parse (too many or too few fields, bad quoting, bytes
+    that are not UTF-8) as rejects; those lines are not in the raw table.
+    """
+    label = label or str(info.path)
+    target = f"raw.{quote(table)}"
+    con.execute(f"DROP TABLE IF EXISTS {target}")
+    if info.size == 0 or not _has_header(info.path):
+        con.execute(f"CREATE TABLE {target} (_file VARCHAR, _sha256 VARCHAR, _line BIGINT, "
+                    f"_loaded_at TIMESTAMP)")
+        return [Reject(label, None, None, "the file is empty: no header line")]
+    errors, scans = f"_rejects_{table}", f"_scans_{table}"
+    options = (f"header=true, all_varchar=true, delim={literal(delimiter)}, quote='\"', "
+               f"escape='\"', encoding={literal(info.encoding)}, store_rejects=true, "
+               f"rejects_table={literal(errors)}, rejects_scan={literal(scans)}, "
+               f"sample_size=-1, max_line_size=16777216, null_padding=false")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS "
+                f"SELECT * FROM read_csv({literal(str(info.path))}, {options})")
+    bad = con.execute(f"SELECT line, column_name, error_type, error_message, csv_line "
+                      f"FROM {errors} ORDER BY line").fetchall()
+    # DuckDB numbers records (a quoted newline does not start a record); good rows keep file
+    # order in the temp table, so the k-th good row sits on the k-th line no reject took.
+    con.execute("CREATE OR REPLACE TEMP TABLE _bad_lines (line BIGINT)")
+    if bad:
+        con.executemany("INSERT INTO _bad_lines VALUES (?)", [(row[0],) for row in bad])
+    loaded = datetime.now().isoformat(sep=" ", timespec="seconds")
+    con.execute(f"""
+        CREATE TABLE {target} AS
+        WITH good AS (SELECT row_number() OVER (ORDER BY rowid) AS k, * FROM _read),
+        slots AS (
+            SELECT line, row_number() OVER (ORDER BY line) AS k
+            FROM range(2, (SELECT count(*) FROM _read) + (SELECT count(*) FROM _bad_lines) + 2)
+                 r(line)
+            WHERE line NOT IN (SELECT line FROM _bad_lines)
+        )
+        SELECT {literal(label)} AS _file, {literal(info.sha256)} AS _sha256, slots.line AS _line,
+               TIMESTAMP {literal(loaded)} AS _loaded_at, good.* EXCLUDE (k)
+        FROM good JOIN slots USING (k) ORDER BY _line
+    """)
+    con.execute(f"DROP TABLE IF EXISTS {errors}; DROP TABLE IF EXISTS {scans}; "
+                f"DROP TABLE _read; DROP TABLE _bad_lines")
+    return [Reject(label, int(line), column, _reason(kind, message), text)
+            for line, column, kind, message, text in bad]
+
+
+def _has_header(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return bool(fh.read(4096).strip(b"\xef\xbb\xbf \t\r\n"))
+
+
+def _reason(kind: str, message: str) -> str:
+    reasons = {
+        "TOO MANY COLUMNS": "more fields than the header has (a stray delimiter or quote?)",
+        "MISSING COLUMNS": "fewer fields than the header has (a truncated line?)",
+        "INVALID ENCODING": "bytes that are not UTF-8 (a line saved in another encoding)",
+        "UNQUOTED VALUE": "a quote inside an unquoted value",
+        "LINE SIZE OVER MAXIMUM": "the line is longer than 16 MB",
+    }
+    return reasons.get(kind, f"{kind.lower()}: {message}")
+
+
+def load_lines(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
+               label: str | None = None) -> int:
+    """Create `raw.<table>` with one row per physical line of a fixed-width file
+    (`_line` counts from 1); returns the number of lines."""
+    label = label or str(info.path)
+    text = info.path.read_bytes().decode(info.encoding, errors="replace")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    loaded = datetime.now().isoformat(sep=" ", timespec="seconds")
+    target = f"raw.{quote(table)}"
+    con.execute(f"DROP TABLE IF EXISTS {target}")
+    con.execute(f"CREATE TABLE {target} (_file VARCHAR, _sha256 VARCHAR, _line BIGINT, "
+                f"_loaded_at TIMESTAMP, text VARCHAR)")
+    batch = pa.table({"_line": pa.array(range(1, len(lines) + 1), pa.int64()),
+                      "text": pa.array(lines, pa.string())})
+    con.register("_lines", batch)
+    con.execute(f"INSERT INTO {target} SELECT {literal(label)}, {literal(info.sha256)}, _line, "
+                f"TIMESTAMP {literal(loaded)}, replace(text, chr(0), '') FROM _lines")
+    con.unregister("_lines")
+    return len(lines)

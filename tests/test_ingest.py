@@ -1,0 +1,193 @@
+"""Ingest: the generator's four extracts and the real fixtures load with nothing lost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers import FIXTURES
+
+from linkage.ingest.run import ingest
+from linkage.warehouse import connect
+from synthetic_data.generate import synthesize
+
+HMIS_FIXTURE = FIXTURES / "hmis_csv" / "greenriver-datalab-fy2024"
+TANF_FIXTURE = FIXTURES / "tanf" / "small_tanf_section1.txt"
+SOURCES = Path(__file__).resolve().parents[1] / "configs" / "sources"
+
+
+def _configs(tmp_path: Path, *names: str) -> Path:
+    folder = tmp_path / "sources"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(SOURCES / f"{name}.yaml", folder)
+    return folder
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str):
+    return con.execute(sql).fetchall()[0][0]
+
+
+@pytest.fixture(scope="module")
+def warehouse(small: Path, tmp_path_factory) -> tuple[duckdb.DuckDBPyConnection, list]:
+    con = connect(tmp_path_factory.mktemp("wh") / "famlink.duckdb")
+    return con, ingest(con, small)
+
+
+def test_generator_output_round_trips_with_zero_rejects(warehouse, small: Path) -> None:
+    con, summaries = warehouse
+    assert {Path(s.file).parent.name for s in summaries} == {"cw", "cs", "hmis", "tanf"}
+    for s in summaries:
+        assert s.rejected == 0 and s.read == s.staged > 0, s
+    assert _one(con, "SELECT count(*) FROM staged.rejects") == 0
+    truth = small / "truth" / "records.csv"
+    missing = _one(con, f"""SELECT count(*) FROM (SELECT record_id FROM read_csv('{truth}')
+                            EXCEPT SELECT record_id FROM staged.person_records)""")
+    extra = _one(con, f"""SELECT count(*) FROM (SELECT record_id FROM staged.person_records
+                          EXCEPT SELECT record_id FROM read_csv('{truth}'))""")
+    assert missing == extra == 0
+    assert _one(con, "SELECT count(*) - count(DISTINCT record_id) FROM staged.person_records") \
+        == 0
+
+
+def test_files_table_records_provenance(warehouse) -> None:
+    con, summaries = warehouse
+    rows = con.execute("SELECT file, sha256, rows_read, rows_staged, rows_rejected "
+                       "FROM staged.files").fetchall()
+    assert len(rows) == len(summaries)
+    for _file, sha, read, staged, rejected in rows:
+        assert len(sha) == 64 and read == staged + rejected
+    raw = con.execute("SELECT _file, _sha256, _line, _loaded_at FROM raw.cw__persons "
+                      "ORDER BY _line LIMIT 1").fetchall()[0]
+    assert raw[2] == 2 and len(raw[1]) == 64 and raw[3] is not None
+
+
+def test_memberships_roles_and_events(warehouse) -> None:
+    con, _ = warehouse
+    roles = dict(con.execute("SELECT system || ':' || role, count(*) FROM staged.memberships "
+                             "GROUP BY ALL").fetchall())
+    for key in ("cw:child", "cw:mother", "cw:father", "cs:custodial_party",
+                "cs:non_custodial_parent", "cs:putative_father", "cs:child",
+                "hmis:head_of_household", "hmis:child", "tanf:head_of_household", "tanf:child"):
+        assert roles.get(key, 0) > 0, key
+    events = {row[0] for row in con.execute("SELECT DISTINCT event_type FROM staged.events")
+              .fetchall()}
+    assert {"cw_removal", "cw_placement", "hmis_enrollment", "hmis_exit", "tanf_month",
+            "cs_locate", "cs_case_role"} <= events
+    assert _one(con, "SELECT count(*) FROM staged.groups WHERE group_type = 'cw_case'") > 0
+    # leading zeros survive
+    assert _one(con, "SELECT min(length(source_id)) FROM staged.person_records "
+                     "WHERE system = 'cw'") == 8
+
+
+def test_standardized_values_match_the_truth(warehouse, small: Path) -> None:
+    con, _ = warehouse
+    persons, records = small / "truth" / "persons.csv", small / "truth" / "records.csv"
+    agree = con.execute(f"""
+        SELECT avg((p.dob = t.dob::DATE)::INT), avg((p.ssn = lpad(t.ssn::VARCHAR, 9, '0'))::INT),
+               avg((p.sex = t.sex)::INT)
+        FROM staged.person_records p
+        JOIN read_csv('{records}', all_varchar=true) r USING (record_id)
+        JOIN read_csv('{persons}', all_varchar=true) t USING (true_person_id)
+        WHERE r.hard_cases NOT SIMILAR TO '.*(dob_|ssn_).*'""").fetchall()[0]
+    assert all(share > 0.99 for share in agree), agree
+    placeholders = _one(con, f"""SELECT count(*) FROM staged.person_records p
+        JOIN read_csv('{records}', all_varchar=true) r USING (record_id)
+        WHERE r.hard_cases LIKE '%ssn_placeholder%' AND p.ssn IS NOT NULL""")
+    assert placeholders == 0
+
+
+def test_shared_hmis_fixture_ingests_with_expected_counts(tmp_path: Path) -> None:
+    data = tmp_path / "extracts"
+    data.mkdir()
+    (data / "hmis").symlink_to(HMIS_FIXTURE)
+    con = connect(tmp_path / "f.duckdb")
+    summaries = {Path(s.file).name: s for s in ingest(con, data, _configs(tmp_path, "hmis"))}
+    expected = {"Export.csv": 1, "Client.csv": 514, "Enrollment.csv": 574, "Exit.csv": 447,
+                "Project.csv": 10, "Organization.csv": 10}
+    assert {name: s.staged for name, s in summaries.items()} == expected
+    assert all(s.rejected == 0 for s in summaries.values())
+    assert any("ExportDate" in w for w in summaries["Export.csv"].warnings)
+    assert _one(con, "SELECT count(DISTINCT group_id) FROM staged.memberships") == 473
+    roles = dict(con.execute("SELECT source_role, count(*) FROM staged.memberships GROUP BY 1")
+                 .fetchall())
+    assert roles == {"1": 473, "2": 83, "3": 13, "4": 2, "5": 1, "99": 2}
+    assert _one(con, "SELECT version FROM staged.files LIMIT 1") == "2024"
+
+
+def test_tanf_fixture_decodes(tmp_path: Path) -> None:
+    data = tmp_path / "extracts"
+    (data / "tanf").mkdir(parents=True)
+    shutil.copy(TANF_FIXTURE, data / "tanf")
+    con = connect(tmp_path / "t.duckdb")
+    [summary] = ingest(con, data, _configs(tmp_path, "tanf"))
+    assert (summary.read, summary.staged, summary.rejected) == (15, 15, 0)
+    assert any("TRAILER counts 2643" in w for w in summary.warnings)
+    people = con.execute("""SELECT source_id, dob, ssn_raw, sex FROM staged.person_records
+                            ORDER BY source_line, source_id""").fetchall()
+    assert len(people) == 11  # 5 adults, 6 children (the last T3 line holds two)
+    assert people[0][0] == "202010-11111111112-A1"
+    assert str(people[0][1]) == "1974-01-14" and people[0][2] == "900000719"
+    assert all(len(p[2]) == 9 and p[2].isdigit() for p in people)
+    assert _one(con, "SELECT count(*) FROM staged.events WHERE event_type = 'tanf_month'") == 5
+
+
+@pytest.mark.parametrize("defect, reason", [
+    (lambda lines: lines[1:], "no HEADER"),
+    (lambda lines: lines[:5] + [lines[0]] + lines[5:], "2 HEADER lines"),
+    (lambda lines: lines[:-1], "TRAILER"),
+    (lambda lines: lines[:-1] + ["TRAILERxx"], "TRAILER line is broken"),
+])
+def test_tanf_refuses_broken_files_clearly(tmp_path: Path, defect, reason: str) -> None:
+    data = tmp_path / "extracts" / "tanf"
+    data.mkdir(parents=True)
+    lines = TANF_FIXTURE.read_text(encoding="ascii").splitlines()
+    (data / "bad.txt").write_text("\n".join(defect(lines)) + "\n", encoding="ascii")
+    con = connect(tmp_path / "t.duckdb")
+    [summary] = ingest(con, tmp_path / "extracts", _configs(tmp_path, "tanf"))
+    assert summary.staged == 0 and summary.rejected == summary.read == 15
+    assert any(reason in w for w in summary.warnings)
+    assert _one(con, "SELECT count(*) FROM staged.person_records") == 0
+
+
+def test_hmis_2026_and_2022_layouts(tmp_path: Path) -> None:
+    synthesize(300, 8, tmp_path / "fy26", hmis_version="2026")
+    con = connect(tmp_path / "a.duckdb")
+    ingest(con, tmp_path / "fy26", _configs(tmp_path, "hmis"))
+    assert _one(con, "SELECT version FROM staged.files WHERE file LIKE '%Client.csv'") == "2026"
+    assert _one(con, "SELECT count(*) FROM staged.person_records WHERE sex IS NULL") == 0
+    con.close()
+    # FY2022: two-digit LivingSituation codes come out as FY2024's three-digit ones
+    old = tmp_path / "fy22" / "hmis"
+    shutil.copytree(HMIS_FIXTURE, old)
+    export = (old / "Export.csv").read_text()
+    (old / "Export.csv").write_text(export.replace("2024 v1.3", "2022 v1.3"))
+    enrollment = (old / "Enrollment.csv").read_text().replace(",XX-501,336,", ",XX-501,36,")
+    (old / "Enrollment.csv").write_text(enrollment.replace(",XX-501,116,", ",XX-501,16,"))
+    con = connect(tmp_path / "b.duckdb")
+    ingest(con, tmp_path / "fy22", _configs(tmp_path, "hmis"))
+    codes = {row[0] for row in con.execute(
+        "SELECT details->>'_living_situation' FROM staged.events "
+        "WHERE event_type = 'hmis_enrollment'").fetchall()}
+    assert {"116", "336"} <= codes and not codes & {"16", "36"}
+
+
+def test_shelter_addresses_are_flagged_as_shared(large: Path, tmp_path: Path) -> None:
+    con = connect(tmp_path / "large.duckdb")
+    ingest(con, large)
+    records = large / "truth" / "records.csv"
+    # An address is flagged when three or more unrelated cases in one system give it.
+    shelter, other = con.execute(f"""
+        WITH cw AS (SELECT p.*, r.hard_cases, r.true_family_id,
+                           count(DISTINCT r.true_family_id) OVER (
+                               PARTITION BY address_street, zip5) AS families
+                    FROM staged.person_records p
+                    JOIN read_csv('{records}', all_varchar=true) r USING (record_id)
+                    WHERE p.system = 'cw' AND p.address_street IS NOT NULL)
+        SELECT avg(address_shared::INT) FILTER (WHERE hard_cases LIKE '%shelter_address%'
+                                                  AND families >= 3),
+               avg(address_shared::INT) FILTER (WHERE hard_cases NOT LIKE '%shelter_address%')
+        FROM cw""").fetchall()[0]
+    assert shelter == 1.0 and other < 0.02, (shelter, other)

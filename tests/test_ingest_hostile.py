@@ -1,0 +1,143 @@
+"""A hostile corpus: every kind of broken extract gives a clear message or a reject row,
+nothing crashes, and for every file rows read = rows staged + rows rejected."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from linkage.config import ConfigError
+from linkage.ingest.run import ingest
+from linkage.warehouse import connect
+
+CONFIG = """\
+system: county
+format: csv
+path: people
+date_formats: ["%Y-%m-%d"]
+tables:
+  people: {file: people.csv, key: [id], required: [id]}
+person: {table: people, source_id: id, first_name: first, last_name: last, dob: dob,
+         ssn: ssn, sex: sex, sex_codes: {F: F, M: M}}
+"""
+HEADER = b"id,first,last,dob,ssn,sex\n"
+ROWS = [b"1,ANA,DIAZ,1990-01-02,212-45-6789,F\n", b"2,BO,LEE,1985-05-06,312456789,M\n",
+        b"3,CY,ROE,2001-12-31,,M\n"]
+
+
+def _ingest(tmp_path: Path, content: bytes):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "people.yaml").write_text(CONFIG)
+    (tmp_path / "data" / "people").mkdir(parents=True)
+    (tmp_path / "data" / "people" / "people.csv").write_bytes(content)
+    con = connect(tmp_path / "h.duckdb")
+    [summary] = ingest(con, tmp_path / "data", tmp_path / "sources")
+    assert summary.read == summary.staged + summary.rejected  # counts always balance
+    rejects = con.execute("SELECT line, field, reason FROM staged.rejects ORDER BY line"
+                          ).fetchall()
+    people = {r[0]: r[1:] for r in con.execute(
+        "SELECT source_id, first_name, last_name, dob, ssn, ssn_flag, dob_flag, "
+        "first_name_raw FROM staged.person_records").fetchall()}
+    # people[id] = (first, last, dob, ssn, ssn_flag, dob_flag, first_name_raw)
+    return summary, rejects, people
+
+
+def test_clean_file(tmp_path: Path) -> None:
+    summary, rejects, people = _ingest(tmp_path, HEADER + b"".join(ROWS))
+    assert (summary.read, summary.staged, summary.rejected) == (3, 3, 0)
+    assert people["1"][:4] == ("ANA", "DIAZ", date(1990, 1, 2), "212456789")
+
+
+def test_truncated_file(tmp_path: Path) -> None:
+    summary, rejects, people = _ingest(tmp_path, HEADER + b"".join(ROWS) + b"4,JO")
+    assert summary.rejected == 1 and rejects[0][0] == 5
+    assert "fewer fields" in rejects[0][2] and set(people) == {"1", "2", "3"}
+
+
+def test_missing_required_column(tmp_path: Path) -> None:
+    body = b"".join(r.split(b",", 1)[1] for r in ROWS)
+    summary, rejects, _ = _ingest(tmp_path, b"first,last,dob,ssn,sex\n" + body)
+    assert summary.staged == 0 and summary.rejected == 3
+    assert "no column id" in rejects[0][2] and rejects[0][1] == "id"
+
+
+def test_extra_columns_and_a_row_with_too_many_fields(tmp_path: Path) -> None:
+    content = (b"id,first,last,dob,ssn,sex,note\n" + b"".join(r[:-1] + b",x\n" for r in ROWS)
+               + b"4,DE,FOX,1970-01-01,,F,y,surplus\n")
+    summary, rejects, people = _ingest(tmp_path, content)
+    assert summary.staged == 3 and rejects == [(5, None, rejects[0][2])]
+    assert "more fields" in rejects[0][2]
+
+
+def test_wrong_delimiter(tmp_path: Path) -> None:
+    content = (HEADER + b"".join(ROWS)).replace(b",", b";")
+    summary, rejects, _ = _ingest(tmp_path, content)
+    assert summary.staged == 0 and summary.rejected == 3
+    assert "delimiter" in rejects[0][2]
+
+
+def test_bad_dates_and_letters_in_ssns_are_flagged_not_lost(tmp_path: Path) -> None:
+    content = HEADER + b"1,ANA,DIAZ,31/02/1990,12A-45-6789,F\n2,BO,LEE,not a date,000000000,M\n"
+    summary, rejects, people = _ingest(tmp_path, content)
+    assert summary.staged == 2 and not rejects
+    assert people["1"][2] is None and people["1"][4] == "invalid" and people["1"][3] is None
+    assert people["2"][4] == "placeholder" and people["2"][5] == "invalid"
+
+
+def test_duplicate_primary_keys(tmp_path: Path) -> None:
+    summary, rejects, people = _ingest(tmp_path, HEADER + b"".join(ROWS) + ROWS[1])
+    assert summary.rejected == 1 and rejects[0][0] == 5 and rejects[0][1] == "id"
+    assert "first seen at line 3" in rejects[0][2]
+
+
+def test_huge_name_and_nul_bytes(tmp_path: Path) -> None:
+    content = HEADER + b"1," + b"A" * 10_000 + b",DIAZ,1990-01-02,,F\n2,B\x00O,LEE,,,M\n"
+    summary, rejects, people = _ingest(tmp_path, content)
+    assert summary.staged == 2 and not rejects
+    assert len(people["1"][0]) == 10_000 and people["2"][0] == "BO"
+    assert any("NUL" in w for w in summary.warnings)
+
+
+def test_mixed_encodings_reject_the_foreign_line(tmp_path: Path) -> None:
+    content = HEADER + "1,JOSÉ,DIAZ,,,M\n".encode() + b"2,JOS\xc9,PEREZ,,,M\n"
+    summary, rejects, people = _ingest(tmp_path, content)
+    assert summary.staged == 1 and rejects[0][0] == 3 and "UTF-8" in rejects[0][2]
+    assert people["1"][0] == "JOSE" and people["1"][6] == "JOSÉ"
+
+
+def test_latin1_file_is_read_as_latin1(tmp_path: Path) -> None:
+    summary, _, people = _ingest(tmp_path, HEADER + b"1,JOS\xc9,PE\xd1A,,,M\n")
+    assert summary.staged == 1 and people["1"][:2] == ("JOSE", "PENA")
+    assert any("Latin-1" in w for w in summary.warnings)
+
+
+def test_bom_crlf_quoted_newline_and_trailing_blank_lines(tmp_path: Path) -> None:
+    content = (b"\xef\xbb\xbf" + HEADER.replace(b"\n", b"\r\n")
+               + b'1,"ANA\r\nMARIA",DIAZ,1990-01-02,,F\r\n2,"",LEE,,,M\r\n\r\n\r\n')
+    summary, rejects, people = _ingest(tmp_path, content)
+    assert (summary.staged, summary.rejected) == (2, 0)
+    assert people["1"][0] == "ANA MARIA" and people["2"][0] is None
+
+
+def test_excel_mangled_values(tmp_path: Path) -> None:
+    content = HEADER + b"00042,ANA,DIAZ,32874,12345678,F\n"
+    summary, _, people = _ingest(tmp_path, content)
+    assert "00042" in people  # leading zeros kept in ids
+    assert str(people["00042"][2]) == "1990-01-01" and people["00042"][3] == "012345678"
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    summary, rejects, _ = _ingest(tmp_path, b"")
+    assert summary.read == summary.staged == 0
+    assert any("empty" in r[2] for r in rejects)
+
+
+def test_config_errors_name_file_key_and_value(tmp_path: Path) -> None:
+    (tmp_path / "sources").mkdir()
+    bad = tmp_path / "sources" / "people.yaml"
+    bad.write_text(CONFIG.replace("format: csv", "format: xls"))
+    with pytest.raises(ConfigError) as err:
+        ingest(connect(tmp_path / "c.duckdb"), tmp_path, tmp_path / "sources")
+    assert str(bad) in str(err.value) and "format" in str(err.value) and "xls" in str(err.value)
