@@ -28,6 +28,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/synth_speed.py
+	$(BIN)/python benchmarks/ingest_speed.py
 
 clean:
 	rm -rf $(VENV) data build .pytest_cache

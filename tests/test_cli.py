@@ -67,3 +67,24 @@ def test_synth_plain_tanf_ssns(tmp_path: Path) -> None:
     assert sum(s in truth_ssns for s in ssns) > len(ssns) / 2  # written in the clear
     assert read_csv(tmp_path / "extracts" / "hmis" / "Export.csv")[0]["CSVVersion"] == \
         "2026 v1.0"
+
+
+def test_ingest_prints_a_balanced_summary(tmp_path: Path) -> None:
+    assert _run("synth", "--persons", "300", "--out", str(tmp_path / "d")).returncode == 0
+    result = _run("ingest", "--data", str(tmp_path / "d"), "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 0, result.stderr
+    assert "Client.csv" in result.stderr and "every file balances" in result.stderr
+
+
+def test_ingest_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
+    import duckdb
+
+    assert _run("synth", "--persons", "100", "--out", str(tmp_path / "d")).returncode == 0
+    holder = duckdb.connect(str(tmp_path / "w.duckdb"))  # another process holds the file
+    try:
+        result = _run("ingest", "--data", str(tmp_path / "d"), "--db",
+                      str(tmp_path / "w.duckdb"))
+    finally:
+        holder.close()
+    assert result.returncode != 0 and "open in another process" in result.stderr
+    assert "Traceback" not in result.stderr

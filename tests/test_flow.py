@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from helpers import read_csv
 
@@ -19,12 +20,15 @@ def prefect_server():
         yield
 
 
-def test_nightly_generates_when_no_extracts(tmp_path: Path) -> None:
+def test_nightly_generates_then_ingests(tmp_path: Path) -> None:
     result = nightly(workdir=str(tmp_path), persons=600, seed=4)
     extracts = Path(result["extracts"])
     assert extracts == tmp_path / "synthetic" / "extracts"
     assert len(read_csv(tmp_path / "synthetic" / "truth" / "persons.csv")) == 600
-    assert (extracts / "hmis" / "Client.csv").exists()
+    assert result["rejected"] == 0 and result["read"] > 600
+    con = duckdb.connect(result["db"], read_only=True)
+    staged = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
+    assert staged == len(read_csv(tmp_path / "synthetic" / "truth" / "records.csv"))
 
 
 def test_nightly_refuses_a_missing_extracts_folder(tmp_path: Path) -> None:

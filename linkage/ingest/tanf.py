@@ -130,7 +130,7 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         for slot, offset in enumerate(layout.T3_CHILD_OFFSETS, start=1))
     ssn = (f"CASE _encrypted WHEN 'Y' THEN translate(SSN, {literal(_ENCRYPTED_FROM)}, "
            f"{literal(_ENCRYPTED_TO)}) ELSE SSN END")
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW tanf_people AS
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE tanf_people AS
         WITH adults AS (
             SELECT _file, _line, 1 AS _slot, RPT_MONTH_YEAR, CASE_NUMBER, DATE_OF_BIRTH,
                    {ssn} AS ssn, GENDER, RELATIONSHIP_HOH, 'A' AS kind
@@ -155,7 +155,7 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
     staging.insert_memberships(con, name, source, MembershipSpec(
         table="people", record="person_id", group="CASE_NUMBER", group_type="tanf_case",
         role="RELATIONSHIP_HOH", roles=ROLES, start="month", end="month"), "tanf_people")
-    con.execute("""CREATE OR REPLACE TEMP VIEW tanf_months AS SELECT *,
+    con.execute("""CREATE OR REPLACE TEMP TABLE tanf_months AS SELECT *,
         strftime(strptime(RPT_MONTH_YEAR || '01', '%Y%m%d'), '%Y-%m-%d') AS month
         FROM tanf_t1""")
     staging.insert_events(con, name, source, EventSpec(

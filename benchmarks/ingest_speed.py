@@ -1,0 +1,98 @@
+"""Ingest + standardize speed against DuckDB's own floor, and peak memory.
+
+Generates a synthetic population (or reuses --data), then in separate child processes:
+(1) the floor: DuckDB reading every extract file into a table, all columns as text, and
+(2) `famlink ingest` of the same files into a fresh warehouse. Prints rows per second, the ratio
+ingest / floor and each step's peak memory; writes benchmarks/results/ingest_speed.json.
+Targets (issue 3): ingest within 2x the floor, peak memory under 2 GB, at 1M persons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "ingest_speed.json"
+
+_FLOOR = """
+import sys, duckdb
+from pathlib import Path
+con = duckdb.connect(sys.argv[2])
+rows = 0
+for i, path in enumerate(sorted(Path(sys.argv[1]).rglob('*'))):
+    if path.suffix == '.csv':
+        src = f"read_csv('{path}', all_varchar=true, header=true)"
+    elif path.suffix == '.txt':
+        src = (f"read_csv('{path}', header=false, columns={{'text': 'VARCHAR'}}, "
+               "delim='\\x01', quote='', escape='')")
+    else:
+        continue
+    con.execute(f"CREATE TABLE t{i} AS SELECT * FROM {src}")
+    rows += con.execute(f"SELECT count(*) FROM t{i}").fetchall()[0][0]
+print(rows)
+"""
+
+_INGEST = """
+import sys
+from pathlib import Path
+from linkage.ingest.run import ingest
+from linkage.warehouse import connect
+summaries = ingest(connect(sys.argv[2]), Path(sys.argv[1]))
+print(sum(s.read for s in summaries), sum(s.rejected for s in summaries))
+"""
+
+
+def _child(code: str, *args: str) -> tuple[float, int, str]:
+    """Run `code` in a fresh interpreter: (seconds, its peak RSS in MB, its stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                            text=True)
+    _, status, usage = __import__("os").wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    out = proc.stdout.read() if proc.stdout else ""
+    if status != 0:
+        raise SystemExit(f"child failed ({status}): {out}")
+    return seconds, round(usage.ru_maxrss / 1024), out.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="reuse a folder written by `famlink synth` instead of generating")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data
+        if data is None:
+            data = Path(tmp) / "data"
+            subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                            "from synthetic_data.generate import synthesize; "
+                            "synthesize(int(sys.argv[1]), 1, Path(sys.argv[2]))",
+                            str(args.persons), str(data)], check=True)
+        extracts = data / "extracts"
+        size = sum(p.stat().st_size for p in extracts.rglob("*") if p.is_file())
+        floor_s, floor_mb, floor_rows = _child(_FLOOR, str(extracts), str(Path(tmp) / "f.db"))
+        ingest_s, ingest_mb, out = _child(_INGEST, str(data), str(Path(tmp) / "w.duckdb"))
+    rows, rejected = (int(x) for x in out.split())
+    result = {
+        "benchmark": "ingest_speed", "persons": args.persons, "extract_mb": round(size / 2**20),
+        "rows_read": rows, "rows_rejected": rejected,
+        "floor_seconds": round(floor_s, 1), "floor_rows": int(floor_rows),
+        "floor_peak_mb": floor_mb,
+        "ingest_seconds": round(ingest_s, 1), "ingest_rows_per_second": round(rows / ingest_s),
+        "ingest_peak_mb": ingest_mb, "ratio_ingest_to_floor": round(ingest_s / floor_s, 2),
+    }
+    for key, value in result.items():
+        print(f"{key:>24}: {value}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
