@@ -23,6 +23,7 @@ _FLOOR = """
 import sys, duckdb
 from pathlib import Path
 con = duckdb.connect(sys.argv[2])
+con.execute('SET enable_progress_bar = false')
 rows = 0
 for i, path in enumerate(sorted(Path(sys.argv[1]).rglob('*'))):
     if path.suffix == '.csv':
@@ -78,7 +79,7 @@ def main() -> None:
         size = sum(p.stat().st_size for p in extracts.rglob("*") if p.is_file())
         floor_s, floor_mb, floor_rows = _child(_FLOOR, str(extracts), str(Path(tmp) / "f.db"))
         ingest_s, ingest_mb, out = _child(_INGEST, str(data), str(Path(tmp) / "w.duckdb"))
-    rows, rejected = (int(x) for x in out.split())
+    rows, rejected = (int(x) for x in out.splitlines()[-1].split())
     result = {
         "benchmark": "ingest_speed", "persons": args.persons, "extract_mb": round(size / 2**20),
         "rows_read": rows, "rows_rejected": rejected,

@@ -29,6 +29,8 @@ def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
                 f"{path} is open in another process (DuckDB allows one writer): close that "
                 f"process or use another --db path") from None
         raise
+    # DuckDB's own progress bar would write into the CLI's output; famlink reports progress.
+    con.execute("SET enable_progress_bar = false")
     for layer in LAYERS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
     return con

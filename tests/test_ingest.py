@@ -191,3 +191,16 @@ def test_shelter_addresses_are_flagged_as_shared(large: Path, tmp_path: Path) ->
                avg(address_shared::INT) FILTER (WHERE hard_cases NOT LIKE '%shelter_address%')
         FROM cw""").fetchall()[0]
     assert shelter == 1.0 and other < 0.02, (shelter, other)
+
+
+def test_suffixes_from_their_own_field(warehouse, small: Path) -> None:
+    con, _ = warehouse
+    persons = small / "truth" / "persons.csv"
+    records = small / "truth" / "records.csv"
+    wrong = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE p.suffix IS DISTINCT FROM t.suffix)
+        FROM staged.person_records p
+        JOIN read_csv('{records}', all_varchar=true) r USING (record_id)
+        JOIN read_csv('{persons}', all_varchar=true) t USING (true_person_id)
+        WHERE t.suffix IS NOT NULL AND p.system <> 'tanf'""").fetchall()[0]
+    assert wrong[0] > 0 and wrong[1] == 0, wrong

@@ -111,11 +111,19 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
             FROM ({' UNION ALL '.join(checks)}) r(line, field, reason)
             QUALIFY row_number() OVER (PARTITION BY line ORDER BY field) = 1
         """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW {loaded.valid} AS SELECT * FROM {loaded.raw}
-        WHERE _line NOT IN (SELECT line FROM staged.rejects WHERE file = {literal(label)}
-                            AND line IS NOT NULL)""")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {loaded.valid} AS SELECT * FROM {loaded.raw} "
+                f"{without_rejects(con, label)}")
     return loaded
+
+
+def without_rejects(con: duckdb.DuckDBPyConnection, label: str) -> str:
+    """A WHERE clause leaving out the file's rejected lines (none, in the usual case)."""
+    rejected = con.execute("SELECT count(*) FROM staged.rejects WHERE file = ? AND line IS NOT "
+                           "NULL", [label]).fetchall()[0][0]
+    if not rejected:
+        return ""
+    return (f"WHERE _line NOT IN (SELECT line FROM staged.rejects WHERE file = {literal(label)} "
+            f"AND line IS NOT NULL)")
 
 
 def _mapped_columns(source: SourceConfig, table: str) -> list[str]:

@@ -54,12 +54,17 @@ def inspect(path: Path, encoding: str = "auto") -> FileInfo:
             size += len(chunk)
             digest.update(chunk)
             nul = nul or b"\x00" in chunk
-            multibyte = multibyte or bool(_MULTIBYTE.search(chunk))
             if utf8:
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     utf8 = False
+            if not utf8:  # only then does it matter whether any UTF-8 is in there at all
+                multibyte = multibyte or bool(_MULTIBYTE.search(chunk))
+    if not utf8 and not multibyte:  # the bad chunk may come after the UTF-8 text
+        with open(path, "rb") as fh:
+            while not multibyte and (chunk := fh.read(_CHUNK)):
+                multibyte = bool(_MULTIBYTE.search(chunk))
     info = FileInfo(path, digest.hexdigest(), "utf-8", size)
     if encoding != "auto":
         info.encoding = encoding
@@ -99,26 +104,31 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     bad = con.execute(f"SELECT line, column_name, error_type, error_message, csv_line "
                       f"FROM {errors} ORDER BY line").fetchall()
     # DuckDB numbers records (a quoted newline does not start a record); good rows keep file
-    # order in the temp table, so the k-th good row sits on the k-th line no reject took.
-    con.execute("CREATE OR REPLACE TEMP TABLE _bad_lines (line BIGINT)")
-    if bad:
-        con.executemany("INSERT INTO _bad_lines VALUES (?)", [(row[0],) for row in bad])
+    # order in the temp table (its rowid), so the k-th good row sits on the k-th line that no
+    # reject took. With no rejects that is simply rowid + 2 (the header is line 1).
     loaded = datetime.now().isoformat(sep=" ", timespec="seconds")
-    con.execute(f"""
-        CREATE TABLE {target} AS
-        WITH good AS (SELECT row_number() OVER (ORDER BY rowid) AS k, * FROM _read),
-        slots AS (
-            SELECT line, row_number() OVER (ORDER BY line) AS k
-            FROM range(2, (SELECT count(*) FROM _read) + (SELECT count(*) FROM _bad_lines) + 2)
-                 r(line)
-            WHERE line NOT IN (SELECT line FROM _bad_lines)
-        )
-        SELECT {literal(label)} AS _file, {literal(info.sha256)} AS _sha256, slots.line AS _line,
-               TIMESTAMP {literal(loaded)} AS _loaded_at, good.* EXCLUDE (k)
-        FROM good JOIN slots USING (k) ORDER BY _line
-    """)
-    con.execute(f"DROP TABLE IF EXISTS {errors}; DROP TABLE IF EXISTS {scans}; "
-                f"DROP TABLE _read; DROP TABLE _bad_lines")
+    provenance = (f"{literal(label)} AS _file, {literal(info.sha256)} AS _sha256, "
+                  f"TIMESTAMP {literal(loaded)} AS _loaded_at")
+    if not bad:
+        con.execute(f"CREATE TABLE {target} AS SELECT {provenance}, rowid + 2 AS _line, * "
+                    f"FROM _read")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _bad_lines (line BIGINT)")
+        con.executemany("INSERT INTO _bad_lines VALUES (?)", [(row[0],) for row in bad])
+        con.execute(f"""
+            CREATE TABLE {target} AS
+            WITH good AS (SELECT row_number() OVER (ORDER BY rowid) AS k, * FROM _read),
+            slots AS (
+                SELECT line, row_number() OVER (ORDER BY line) AS k
+                FROM range(2, (SELECT count(*) FROM _read) + (SELECT count(*) FROM _bad_lines)
+                           + 2) r(line)
+                WHERE line NOT IN (SELECT line FROM _bad_lines)
+            )
+            SELECT {provenance}, slots.line AS _line, good.* EXCLUDE (k)
+            FROM good JOIN slots USING (k) ORDER BY _line
+        """)
+        con.execute("DROP TABLE _bad_lines")
+    con.execute(f"DROP TABLE IF EXISTS {errors}; DROP TABLE IF EXISTS {scans}; DROP TABLE _read")
     return [Reject(label, int(line), column, _reason(kind, message), text)
             for line, column, kind, message, text in bad]
 

@@ -1,8 +1,10 @@
 """`staged.person_records`: every source's person rows, standardized the same way, in DuckDB.
 
-Names, SSNs, DOBs and addresses go through the SQL macros of `linkage.standardize`; nicknames
-and phonetic keys are computed in Python once per distinct name and joined back. Addresses that
-many unrelated groups give (shelters, agency offices) are flagged so linkage can down-weight them.
+Names, DOBs and addresses repeat across millions of rows but have far fewer distinct values, so
+each macro of `linkage.standardize` runs once per distinct value and the results are joined back;
+nicknames and phonetic keys are computed in Python, once per distinct standardized name.
+Addresses that many unrelated cases in one system give (shelters, agency offices) are flagged so
+linkage can down-weight them.
 """
 
 from __future__ import annotations
@@ -14,59 +16,86 @@ from linkage.standardize.address import flag_shared_addresses
 from linkage.standardize.names import name_keys
 
 SHARED_ADDRESS_MIN_GROUPS = 3
-_ADDRESS_KEY = "_std.system || '|' || a.street || '|' || coalesce(a.zip5, a.city)"
 
 
 def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
     register_macros(con)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _std AS
-        SELECT i.*,
-               strip_suffix(std_name(first_name_raw)) AS first_name,
-               strip_suffix(std_name(middle_name_raw)) AS middle_name,
-               strip_suffix(std_name(last_name_raw)) AS last_name,
-               coalesce(name_suffix(NULL, suffix_raw),
-                        name_suffix(first_name_raw, last_name_raw)) AS suffix,
-               std_ssn(ssn_raw, ssn_quality) AS s,
-               std_dob(dob_raw, dob_quality) AS d,
+        CREATE OR REPLACE TEMP TABLE _names AS
+        SELECT raw, strip_suffix(std_name(raw)) AS std, name_suffix(NULL, raw) AS suffix
+        FROM (SELECT first_name_raw AS raw FROM staged._person_input
+              UNION SELECT middle_name_raw FROM staged._person_input
+              UNION SELECT last_name_raw FROM staged._person_input)
+        WHERE raw IS NOT NULL;
+        CREATE OR REPLACE TEMP TABLE _surnames AS
+        SELECT DISTINCT std, surname_parts(std) AS parts, surname_squashed(std) AS squashed
+        FROM _names WHERE std IS NOT NULL;
+        CREATE OR REPLACE TEMP TABLE _dobs AS
+        SELECT dob_raw, dob_quality, std_dob(dob_raw, dob_quality) AS d
+        FROM (SELECT DISTINCT dob_raw, dob_quality FROM staged._person_input);
+        CREATE OR REPLACE TEMP TABLE _addresses AS
+        SELECT address_line_raw, city_raw, state_raw, zip_raw,
                std_address(address_line_raw, city_raw, state_raw, zip_raw) AS a
-        FROM staged._person_input i""")
-    name_keys(con, "SELECT first_name AS name FROM _std UNION SELECT middle_name FROM _std "
-              "UNION SELECT last_name FROM _std", "name", "_name_keys")
+        FROM (SELECT DISTINCT address_line_raw, city_raw, state_raw, zip_raw
+              FROM staged._person_input
+              WHERE coalesce(address_line_raw, city_raw, state_raw, zip_raw) IS NOT NULL);
+        CREATE OR REPLACE TEMP TABLE _record_addresses AS
+        SELECT i.record_id, i.system, ad.a.street AS street, ad.a.unit AS unit,
+               ad.a.city AS city, ad.a.state AS state, ad.a.zip5 AS zip5,
+               -- one system's view of a place: a shelter is many cases in one system
+               i.system || '|' || ad.a.street || '|' || coalesce(ad.a.zip5, ad.a.city)
+                   AS address_key
+        FROM staged._person_input i JOIN _addresses ad
+          ON ad.address_line_raw IS NOT DISTINCT FROM i.address_line_raw
+         AND ad.city_raw IS NOT DISTINCT FROM i.city_raw
+         AND ad.state_raw IS NOT DISTINCT FROM i.state_raw
+         AND ad.zip_raw IS NOT DISTINCT FROM i.zip_raw;
+    """)
+    name_keys(con, "SELECT std FROM _names", "std", "_name_keys")
     # Counted within each system: one family's home is one CW case but may be three cases
     # across systems, while a shelter is many cases in the same system.
     flag_shared_addresses(
-        con, "_shared_addresses", _ADDRESS_KEY, "m.group_type || ':' || m.group_id",
-        SHARED_ADDRESS_MIN_GROUPS, source="_std JOIN staged.memberships m USING (record_id)")
-    con.execute(f"""
+        con, "_shared_addresses", "address_key", "m.group_type || ':' || m.group_id",
+        SHARED_ADDRESS_MIN_GROUPS,
+        source="_record_addresses JOIN staged.memberships m USING (record_id, system) "
+               "WHERE street IS NOT NULL")
+    con.execute("""
         CREATE OR REPLACE TABLE staged.person_records AS
-        SELECT record_id, system, source, source_id, source_file, source_line,
-               first_name_raw, middle_name_raw, last_name_raw, suffix_raw,
-               first_name, middle_name, last_name, suffix,
+        SELECT i.record_id, i.system, i.source, i.source_id, i.source_file, i.source_line,
+               i.first_name_raw, i.middle_name_raw, i.last_name_raw, i.suffix_raw,
+               fn.std AS first_name, mn.std AS middle_name, ln.std AS last_name,
+               coalesce(_std_suffix_token(std_name(i.suffix_raw)), ln.suffix, fn.suffix)
+                   AS suffix,
                fk.canonical_given AS first_name_canonical,
                fk.nysiis AS first_name_nysiis, fk.metaphone AS first_name_metaphone,
-               surname_parts(last_name) AS last_name_parts,
-               surname_squashed(last_name) AS last_name_squashed,
+               sn.parts AS last_name_parts, sn.squashed AS last_name_squashed,
                lk.nysiis AS last_name_nysiis, lk.metaphone AS last_name_metaphone,
-               dob_raw, d.dob AS dob, d.y AS dob_year, d.m AS dob_month, d.d AS dob_day,
-               d.flag AS dob_flag,
-               ssn_raw, s.ssn AS ssn, s.last4 AS ssn_last4, s.flag AS ssn_flag,
-               sex, a.street AS address_street, a.unit AS address_unit, a.city AS city,
-               a.state AS state, a.zip5 AS zip5,
-               sh.address_key IS NOT NULL AS address_shared,
-               regexp_replace(phone_raw, '[^0-9]', '', 'g') AS phone,
-               name_quality, ssn_quality, dob_quality,
-               least(seen, dates.first_date) AS first_seen,
-               greatest(seen, dates.last_date) AS last_seen
-        FROM _std
+               i.dob_raw, dd.d.dob AS dob, dd.d.y AS dob_year, dd.d.m AS dob_month,
+               dd.d.d AS dob_day, dd.d.flag AS dob_flag,
+               i.ssn_raw, s.ssn AS ssn, s.last4 AS ssn_last4, s.flag AS ssn_flag, i.sex,
+               ra.street AS address_street, ra.unit AS address_unit, ra.city, ra.state,
+               ra.zip5, coalesce(sh.address_key IS NOT NULL, false) AS address_shared,
+               nullif(regexp_replace(i.phone_raw, '[^0-9]', '', 'g'), '') AS phone,
+               i.name_quality, i.ssn_quality, i.dob_quality,
+               least(i.seen, dates.first_date) AS first_seen,
+               greatest(i.seen, dates.last_date) AS last_seen
+        FROM (SELECT *, std_ssn(ssn_raw, ssn_quality) AS s FROM staged._person_input) i
+        LEFT JOIN _names fn ON fn.raw = i.first_name_raw
+        LEFT JOIN _names mn ON mn.raw = i.middle_name_raw
+        LEFT JOIN _names ln ON ln.raw = i.last_name_raw
+        LEFT JOIN _name_keys fk ON fk.name = fn.std
+        LEFT JOIN _name_keys lk ON lk.name = ln.std
+        LEFT JOIN _surnames sn ON sn.std = ln.std
+        LEFT JOIN _dobs dd ON dd.dob_raw IS NOT DISTINCT FROM i.dob_raw
+                          AND dd.dob_quality IS NOT DISTINCT FROM i.dob_quality
+        LEFT JOIN _record_addresses ra USING (record_id)
+        LEFT JOIN _shared_addresses sh ON sh.address_key = ra.address_key
         LEFT JOIN (
             SELECT record_id, min(start_date) AS first_date,
                    max(coalesce(end_date, start_date)) AS last_date
             FROM (SELECT record_id, start_date, end_date FROM staged.memberships
                   UNION ALL SELECT record_id, start_date, end_date FROM staged.events)
-            GROUP BY record_id) dates USING (record_id)
-        LEFT JOIN _name_keys fk ON fk.name = _std.first_name
-        LEFT JOIN _name_keys lk ON lk.name = _std.last_name
-        LEFT JOIN _shared_addresses sh ON sh.address_key = {_ADDRESS_KEY}
-        ORDER BY record_id""")
-    con.execute("DROP TABLE _std")
+            GROUP BY record_id) dates USING (record_id)""")
+    for table in ("_names", "_surnames", "_dobs", "_addresses", "_record_addresses",
+                  "_name_keys", "_shared_addresses"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -16,7 +16,7 @@ import duckdb
 
 from linkage.formats import tanf_section1 as layout
 from linkage.ingest import staging
-from linkage.ingest.mapped import IngestError, LoadedFile
+from linkage.ingest.mapped import IngestError, LoadedFile, without_rejects
 from linkage.ingest.reading import inspect, load_lines
 from linkage.sources import EventSpec, MembershipSpec, PersonSpec, SourceConfig
 from linkage.warehouse import literal, quote
@@ -107,8 +107,7 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
                   AND nullif(trim(substr(text, 9, 11)), '') IS NULL""")
             con.execute(f"""CREATE OR REPLACE TEMP VIEW {item.valid} AS
                 SELECT *, {literal('Y' if encrypted else 'N')} AS _encrypted FROM ({data})
-                WHERE _line NOT IN (SELECT line FROM staged.rejects
-                                    WHERE file = {literal(label)})""")
+                {without_rejects(con, label)}""")
             valid_views.append(item.valid)
         loaded.append(item)
     if valid_views:
