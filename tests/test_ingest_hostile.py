@@ -141,3 +141,22 @@ def test_config_errors_name_file_key_and_value(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         ingest(connect(tmp_path / "c.duckdb"), tmp_path, tmp_path / "sources")
     assert str(bad) in str(err.value) and "format" in str(err.value) and "xls" in str(err.value)
+
+
+def test_parquet_person_list_through_a_mapping(tmp_path: Path) -> None:
+    import duckdb
+
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "people.yaml").write_text(
+        CONFIG.replace("format: csv", "format: parquet").replace("people.csv", "people.parquet"))
+    (tmp_path / "data" / "people").mkdir(parents=True)
+    duckdb.sql("SELECT * FROM (VALUES ('007', 'Ana', 'Díaz', '1990-01-02', '212456789', 'F'), "
+               "('008', 'Bo', 'Lee', NULL, NULL, 'M'), ('007', 'Dup', 'Key', NULL, NULL, 'F')) "
+               "t(id, first, last, dob, ssn, sex)").write_parquet(
+        str(tmp_path / "data" / "people" / "people.parquet"))
+    con = connect(tmp_path / "p.duckdb")
+    [summary] = ingest(con, tmp_path / "data", tmp_path / "sources")
+    assert (summary.read, summary.staged, summary.rejected) == (3, 2, 1)
+    rows = con.execute("SELECT record_id, last_name, dob FROM staged.person_records "
+                       "ORDER BY 1").fetchall()
+    assert rows[0] == ("county:007", "DIAZ", date(1990, 1, 2)) and rows[1][0] == "county:008"
