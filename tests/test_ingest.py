@@ -104,7 +104,11 @@ def test_shared_hmis_fixture_ingests_with_expected_counts(tmp_path: Path) -> Non
     data.mkdir()
     (data / "hmis").symlink_to(HMIS_FIXTURE)
     con = connect(tmp_path / "f.duckdb")
-    summaries = {Path(s.file).name: s for s in ingest(con, data, _configs(tmp_path, "hmis"))}
+    said: list[str] = []
+    summaries = {Path(s.file).name: s
+                 for s in ingest(con, data, _configs(tmp_path, "hmis"), progress=said.append)}
+    assert any("reading Client.csv" in m for m in said) and any("standardizing" in m
+                                                                for m in said)
     expected = {"Export.csv": 1, "Client.csv": 514, "Enrollment.csv": 574, "Exit.csv": 447,
                 "Project.csv": 10, "Organization.csv": 10}
     assert {name: s.staged for name, s in summaries.items()} == expected

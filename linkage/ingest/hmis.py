@@ -14,7 +14,13 @@ from pathlib import Path
 import duckdb
 
 from linkage.formats.hmis_csv import LIVING_SITUATION_2022_TO_2024, version_of
-from linkage.ingest.mapped import IngestError, LoadedFile, load_source, stage_source
+from linkage.ingest.mapped import (
+    IngestError,
+    LoadedFile,
+    Progress,
+    load_source,
+    stage_source,
+)
 from linkage.sources import (
     EventSpec,
     GroupSpec,
@@ -77,12 +83,12 @@ def hmis_mapping(source: SourceConfig) -> SourceConfig:
 
 
 def ingest_hmis(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
-                folder: Path) -> list[LoadedFile]:
+                folder: Path, progress: Progress | None = None) -> list[LoadedFile]:
     export_source = source.model_copy(update={
         "format": "csv", "tables": {"Export": TableSpec(file="Export.csv", key=["ExportID"],
                                                         required=["ExportID", "CSVVersion"])},
         "person": PersonSpec(table="Export", source_id="ExportID")})
-    export = load_source(con, name, export_source, folder)["Export"]
+    export = load_source(con, name, export_source, folder, progress)["Export"]
     rows = con.execute(f"SELECT CSVVersion, ExportDate FROM {export.valid}").fetchall()
     if len(rows) != 1:
         raise IngestError(f"{export.label}: expected one export row, found {len(rows)}")
@@ -96,7 +102,7 @@ def ingest_hmis(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
             f"{export.label}: ExportDate {export_date!r} is not in HUD's YYYY-MM-DD HH:MM:SS "
             f"format; accepted")
     mapped = hmis_mapping(source)
-    loaded = load_source(con, name, mapped, folder)
+    loaded = load_source(con, name, mapped, folder, progress)
     _derive_columns(con, loaded, version)
     staged = stage_source(con, name, mapped, loaded)
     con.execute(f"""

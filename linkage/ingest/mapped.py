@@ -8,6 +8,7 @@ its line and the field at fault; the rest is staged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from linkage.ingest import staging
 from linkage.ingest.reading import FileInfo, Reject, inspect, load_csv
 from linkage.sources import SourceConfig, TableSpec
 from linkage.warehouse import literal, quote
+
+Progress = Callable[[str], None]
 
 
 class IngestError(RuntimeError):
@@ -163,7 +166,7 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str,
 
 
 def load_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
-                folder: Path) -> dict[str, LoadedFile]:
+                folder: Path, progress: Progress | None = None) -> dict[str, LoadedFile]:
     """Load and check every table of a source; the person table first, so that the others'
     references to people can be checked against it."""
     assert source.person is not None  # the config's validator guarantees it
@@ -174,6 +177,8 @@ def load_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
     for table in order:
         spec = source.tables[table]
         path = find_file(folder, spec.file, name)
+        if progress:
+            progress(f"{name}: reading {path.name} ({path.stat().st_size / 2**20:,.1f} MB)")
         checked_ids = ids_view if table != person_table else None
         loaded[table] = load_table(con, name, source, table, spec, path, source.format,
                                    checked_ids, _record_column(source, table))
@@ -200,9 +205,9 @@ def stage_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig
 
 
 def ingest_mapped(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
-                  folder: Path) -> list[LoadedFile]:
+                  folder: Path, progress: Progress | None = None) -> list[LoadedFile]:
     """Load, check and stage every table of a CSV or Parquet source."""
-    return stage_source(con, name, source, load_source(con, name, source, folder))
+    return stage_source(con, name, source, load_source(con, name, source, folder, progress))
 
 
 def _record_column(source: SourceConfig, table: str) -> str | None:

@@ -108,10 +108,10 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
     loaded: list[LoadedFile] = []
     for name, source in sources.items():
         folder = Path(source.path) if Path(source.path).is_absolute() else root / source.path
-        if progress:
-            progress(f"reading {name} ({source.format}) from {folder}")
-        loaded += readers[source.format](con, name, source, folder)
+        loaded += readers[source.format](con, name, source, folder, progress)
     if progress:
-        progress("standardizing person records")
+        progress("standardizing person records (names, SSNs, DOBs, addresses)")
     build_person_records(con)
+    if progress:
+        progress("checking that every file balances")
     return [account(con, item) for item in loaded]

@@ -16,7 +16,7 @@ import duckdb
 
 from linkage.formats import tanf_section1 as layout
 from linkage.ingest import staging
-from linkage.ingest.mapped import IngestError, LoadedFile, without_rejects
+from linkage.ingest.mapped import IngestError, LoadedFile, Progress, without_rejects
 from linkage.ingest.reading import inspect, load_lines
 from linkage.sources import EventSpec, MembershipSpec, PersonSpec, SourceConfig
 from linkage.warehouse import literal, quote
@@ -61,13 +61,15 @@ def _check_structure(con: duckdb.DuckDBPyConnection, raw: str) -> tuple[str | No
 
 
 def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
-                folder: Path) -> list[LoadedFile]:
+                folder: Path, progress: Progress | None = None) -> list[LoadedFile]:
     files = sorted(folder.glob("*.txt"))
     if not files:
         raise IngestError(f"source {name}: no TANF report files (*.txt) in {folder}")
     loaded: list[LoadedFile] = []
     valid_views = []
-    for path in files:
+    for number, path in enumerate(files, start=1):
+        if progress:
+            progress(f"{name}: reading {path.name} ({number} of {len(files)} report files)")
         info = inspect(path)
         table = f"{name}__{path.stem}".lower()
         label = str(path)
@@ -111,6 +113,8 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
             valid_views.append(item.valid)
         loaded.append(item)
     if valid_views:
+        if progress:
+            progress(f"{name}: staging families, adults and children")
         _stage(con, name, source, valid_views)
     return loaded
 
