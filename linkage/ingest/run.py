@@ -18,7 +18,7 @@ from linkage.ingest.standardizing import build_person_records
 from linkage.sources import SourceConfig, load_sources
 from linkage.warehouse import literal
 
-STAGED_WITH_LINES = ("_person_input", "memberships", "groups", "events")
+STAGED_WITH_LINES = ("person_records", "memberships", "groups", "events")
 
 
 class AccountingError(RuntimeError):

@@ -1,9 +1,10 @@
 """From validated raw rows to the `staged` layer, the same way for every source.
 
 Each reader (mapped CSV/Parquet, HMIS, TANF) ends with views of its valid rows and a mapping
-(`PersonSpec`, `MembershipSpec`, ...); these functions turn them into rows of
-`staged._person_input`, `staged.memberships`, `staged.groups` and `staged.events`, each carrying
-the `source_file` and `source_line` it came from. Standardization then runs once, over all sources.
+(`PersonSpec`, `MembershipSpec`, ...); these functions turn them into rows of `_person_input`
+(a temporary table), `staged.memberships`, `staged.groups` and `staged.events`, each carrying
+the `source_file` and `source_line` it came from. Standardization then runs once, over all
+sources, and writes `staged.person_records`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from linkage.sources import EventSpec, GroupSpec, MembershipSpec, PersonSpec, So
 from linkage.warehouse import literal, quote
 
 DDL = """
-CREATE TABLE IF NOT EXISTS staged._person_input (
+CREATE TEMP TABLE IF NOT EXISTS _person_input (
     record_id VARCHAR, system VARCHAR, source VARCHAR, source_id VARCHAR,
     source_file VARCHAR, source_line BIGINT,
     first_name_raw VARCHAR, middle_name_raw VARCHAR, last_name_raw VARCHAR, suffix_raw VARCHAR,
@@ -39,13 +40,15 @@ CREATE TABLE IF NOT EXISTS staged.files (
     version VARCHAR, rows_read BIGINT, rows_staged BIGINT, rows_rejected BIGINT,
     loaded_at TIMESTAMP, warnings VARCHAR[]);
 """
-STAGED_TABLES = ("_person_input", "memberships", "groups", "events", "rejects", "files")
+STAGED_TABLES = ("person_records", "memberships", "groups", "events", "rejects", "files")
 
 
 def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Start the staged layer afresh: each ingest rebuilds it from raw."""
     for table in STAGED_TABLES:
         con.execute(f"DROP TABLE IF EXISTS staged.{table}")
+    # person rows wait in memory for standardization, which writes staged.person_records
+    con.execute("DROP TABLE IF EXISTS temp._person_input")
     con.execute(DDL)
 
 
@@ -86,7 +89,7 @@ def insert_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConf
     if spec.one_record_per_id:  # the first row of each person id is their record
         pick = f"QUALIFY row_number() OVER (PARTITION BY {sid} ORDER BY _line) = 1"
     con.execute(f"""
-        INSERT INTO staged._person_input
+        INSERT INTO _person_input
         SELECT {literal(source.prefix)} || ':' || {sid}, {literal(source.system)},
                {literal(name)}, {sid}, _file, _line,
                {clean(spec.first_name, cols)}, {clean(spec.middle_name, cols)},

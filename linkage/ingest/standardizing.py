@@ -23,21 +23,21 @@ def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _names AS
         SELECT raw, strip_suffix(std_name(raw)) AS std, name_suffix(NULL, raw) AS suffix
-        FROM (SELECT first_name_raw AS raw FROM staged._person_input
-              UNION SELECT middle_name_raw FROM staged._person_input
-              UNION SELECT last_name_raw FROM staged._person_input)
+        FROM (SELECT first_name_raw AS raw FROM _person_input
+              UNION SELECT middle_name_raw FROM _person_input
+              UNION SELECT last_name_raw FROM _person_input)
         WHERE raw IS NOT NULL;
         CREATE OR REPLACE TEMP TABLE _surnames AS
         SELECT DISTINCT std, surname_parts(std) AS parts, surname_squashed(std) AS squashed
         FROM _names WHERE std IS NOT NULL;
         CREATE OR REPLACE TEMP TABLE _dobs AS
         SELECT dob_raw, dob_quality, std_dob(dob_raw, dob_quality) AS d
-        FROM (SELECT DISTINCT dob_raw, dob_quality FROM staged._person_input);
+        FROM (SELECT DISTINCT dob_raw, dob_quality FROM _person_input);
         CREATE OR REPLACE TEMP TABLE _addresses AS
         SELECT address_line_raw, city_raw, state_raw, zip_raw,
                std_address(address_line_raw, city_raw, state_raw, zip_raw) AS a
         FROM (SELECT DISTINCT address_line_raw, city_raw, state_raw, zip_raw
-              FROM staged._person_input
+              FROM _person_input
               WHERE coalesce(address_line_raw, city_raw, state_raw, zip_raw) IS NOT NULL);
         CREATE OR REPLACE TEMP TABLE _record_addresses AS
         SELECT i.record_id, i.system, ad.a.street AS street, ad.a.unit AS unit,
@@ -45,7 +45,7 @@ def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
                -- one system's view of a place: a shelter is many cases in one system
                i.system || '|' || ad.a.street || '|' || coalesce(ad.a.zip5, ad.a.city)
                    AS address_key
-        FROM staged._person_input i JOIN _addresses ad
+        FROM _person_input i JOIN _addresses ad
           ON ad.address_line_raw IS NOT DISTINCT FROM i.address_line_raw
          AND ad.city_raw IS NOT DISTINCT FROM i.city_raw
          AND ad.state_raw IS NOT DISTINCT FROM i.state_raw
@@ -79,7 +79,7 @@ def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
                i.name_quality, i.ssn_quality, i.dob_quality,
                least(i.seen, dates.first_date) AS first_seen,
                greatest(i.seen, dates.last_date) AS last_seen
-        FROM (SELECT *, std_ssn(ssn_raw, ssn_quality) AS s FROM staged._person_input) i
+        FROM (SELECT *, std_ssn(ssn_raw, ssn_quality) AS s FROM _person_input) i
         LEFT JOIN _names fn ON fn.raw = i.first_name_raw
         LEFT JOIN _names mn ON mn.raw = i.middle_name_raw
         LEFT JOIN _names ln ON ln.raw = i.last_name_raw
@@ -97,5 +97,5 @@ def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
                   UNION ALL SELECT record_id, start_date, end_date FROM staged.events)
             GROUP BY record_id) dates USING (record_id)""")
     for table in ("_names", "_surnames", "_dobs", "_addresses", "_record_addresses",
-                  "_name_keys", "_shared_addresses"):
+                  "_name_keys", "_shared_addresses", "_person_input"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
