@@ -88,6 +88,8 @@ class GroupSpec(_Strict):
     start: Column | None = None
     end: Column | None = None
     attributes: list[Column] = []
+    # a file that repeats the case on every member's row (FCR) gives one group row per case
+    first_row_only: bool = False
 
 
 class EventSpec(_Strict):
@@ -98,6 +100,8 @@ class EventSpec(_Strict):
     start: Column | None = None
     end: Column | None = None
     details: list[Column] = []
+    # only rows where this column has a value are events (e.g. a referral date)
+    when: Column | None = None
 
 
 class SourceConfig(_Strict):

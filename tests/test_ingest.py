@@ -75,8 +75,16 @@ def test_memberships_roles_and_events(warehouse) -> None:
     events = {row[0] for row in con.execute("SELECT DISTINCT event_type FROM staged.events")
               .fetchall()}
     assert {"cw_removal", "cw_placement", "hmis_enrollment", "hmis_exit", "tanf_month",
-            "cs_locate", "cs_case_role"} <= events
+            "cs_locate", "cs_ive_referral"} <= events
     assert _one(con, "SELECT count(*) FROM staged.groups WHERE group_type = 'cw_case'") > 0
+    # one group row per CS case with its order indicator; referrals only where there is one
+    assert _one(con, """SELECT count(*) - count(DISTINCT group_id) FROM staged.groups
+                        WHERE group_type = 'cs_case'""") == 0
+    assert _one(con, """SELECT count(*) FROM staged.groups WHERE group_type = 'cs_case'
+                        AND attributes->>'order_indicator' = 'Y'""") > 0
+    assert _one(con, """SELECT count(*) FROM staged.events WHERE event_type = 'cs_ive_referral'
+                        AND (start_date IS NULL OR details->>'ive_referral_indicator' <> 'Y')
+                     """) == 0
     # leading zeros survive
     assert _one(con, "SELECT min(length(source_id)) FROM staged.person_records "
                      "WHERE system = 'cw'") == 8
@@ -208,3 +216,17 @@ def test_suffixes_from_their_own_field(warehouse, small: Path) -> None:
         JOIN read_csv('{persons}', all_varchar=true) t USING (true_person_id)
         WHERE t.suffix IS NOT NULL AND p.system <> 'tanf'""").fetchall()[0]
     assert wrong[0] > 0 and wrong[1] == 0, wrong
+
+
+def test_tanf_rejects_lines_it_cannot_read(tmp_path: Path) -> None:
+    data = tmp_path / "extracts" / "tanf"
+    data.mkdir(parents=True)
+    lines = TANF_FIXTURE.read_text(encoding="ascii").splitlines()
+    lines[4:4] = ["T9" + lines[4][2:], "T2202010"]
+    (data / "odd.txt").write_text("\n".join(lines) + "\n", encoding="ascii")
+    con = connect(tmp_path / "t.duckdb")
+    [summary] = ingest(con, tmp_path / "extracts", _configs(tmp_path, "tanf"))
+    assert (summary.read, summary.staged, summary.rejected) == (17, 15, 2)
+    reasons = con.execute("SELECT line, reason FROM staged.rejects ORDER BY line").fetchall()
+    assert reasons[0][0] == 5 and "record type T9" in reasons[0][1]
+    assert reasons[1][0] == 6 and "too short" in reasons[1][1]

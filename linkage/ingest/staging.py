@@ -142,6 +142,8 @@ def insert_groups(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
                {clean(spec.group, cols)}, {date_expr(spec.start, cols, formats)},
                {date_expr(spec.end, cols, formats)}, {_json(spec.attributes, cols)}, _file, _line
         FROM {relation}
+        {f"QUALIFY row_number() OVER (PARTITION BY {clean(spec.group, cols)} ORDER BY _line) = 1"
+         if spec.first_row_only else ""}
     """)
 
 
@@ -157,6 +159,7 @@ def insert_events(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
                {clean(spec.group, cols)}, {date_expr(spec.start, cols, formats)},
                {date_expr(spec.end, cols, formats)}, {_json(spec.details, cols)}, _file, _line
         FROM {relation}
+        {f"WHERE {clean(spec.when, cols)} IS NOT NULL" if spec.when else ""}
     """)
 
 

@@ -16,7 +16,7 @@ import duckdb
 
 from linkage.formats import tanf_section1 as layout
 from linkage.ingest import staging
-from linkage.ingest.mapped import IngestError, LoadedFile, Progress, without_rejects
+from linkage.ingest.mapped import IngestError, LoadedFile, Progress
 from linkage.ingest.reading import inspect, load_lines
 from linkage.sources import EventSpec, MembershipSpec, PersonSpec, SourceConfig
 from linkage.warehouse import literal, quote
@@ -26,9 +26,19 @@ _HEADER = re.compile(r"^HEADER\d{4}[1-4]")
 _ENCRYPTED_FROM = "".join(layout.SSN_DECRYPTION_MAP)
 _ENCRYPTED_TO = "".join(layout.SSN_DECRYPTION_MAP.values())
 # RELATIONSHIP_HOH (items 38 and 73) to famlink's canonical roles
+# the T1 (family) items kept in staged.events; the rest stay in raw
+_T1_STAGED = ("RPT_MONTH_YEAR", "CASE_NUMBER", "ZIP_CODE", "FUNDING_STREAM",
+              "NBR_FAMILY_MEMBERS", "CASH_AMOUNT", "NBR_MONTHS")
 ROLES = {"01": "head_of_household", "02": "spouse_partner", "03": "other_relative",
          "04": "child", "05": "child", "06": "other_relative", "07": "other_relative",
          "08": "child", "09": "other", "10": "other"}
+
+
+# why a data line of an accepted file cannot be staged (NULL: it can)
+_BAD_LINE = ("CASE WHEN left(text, 2) NOT IN ('T1', 'T2', 'T3') THEN 'record type ' || "
+             "coalesce(nullif(trim(left(text, 2)), ''), '(blank)') || ' is not a section 1 "
+             "record (T1, T2 or T3)' WHEN nullif(trim(substr(text, 9, 11)), '') IS NULL THEN "
+             "'the line is too short to hold a case number' END")
 
 
 def _cut(fields: tuple[layout.Field, ...], offset: int = 0) -> str:
@@ -66,7 +76,7 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
     if not files:
         raise IngestError(f"source {name}: no TANF report files (*.txt) in {folder}")
     loaded: list[LoadedFile] = []
-    valid_views = []
+    accepted: list[str] = []
     for number, path in enumerate(files, start=1):
         if progress:
             progress(f"{name}: reading {path.name} ({number} of {len(files)} report files)")
@@ -95,36 +105,30 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
                                      f"holds {lines}")
             item.version = f"{header['YEAR']}Q{header['QUARTER']}"
             encrypted = header[layout.ENCRYPTION_FIELD] == layout.ENCRYPTED_FLAG
-            con.execute(f"""
-                INSERT INTO staged.rejects SELECT {literal(name)}, {literal(source.system)},
-                    {literal(label)}, _line, 'RecordType',
-                    'record type ' || coalesce(nullif(trim(left(text, 2)), ''), '(blank)')
-                    || ' is not a section 1 record (T1, T2 or T3)', left(text, 2000)
-                FROM ({data}) WHERE left(text, 2) NOT IN ('T1', 'T2', 'T3')
-                UNION ALL
-                SELECT {literal(name)}, {literal(source.system)}, {literal(label)}, _line,
-                    'CASE_NUMBER', 'the line is too short to hold a case number',
-                    left(text, 2000)
-                FROM ({data}) WHERE left(text, 2) IN ('T1', 'T2', 'T3')
-                  AND nullif(trim(substr(text, 9, 11)), '') IS NULL""")
-            con.execute(f"""CREATE OR REPLACE TEMP VIEW {item.valid} AS
-                SELECT *, {literal('Y' if encrypted else 'N')} AS _encrypted FROM ({data})
-                {without_rejects(con, label)}""")
-            valid_views.append(item.valid)
+            accepted.append(f"SELECT *, {literal('Y' if encrypted else 'N')} AS _encrypted "
+                            f"FROM ({data})")
         loaded.append(item)
-    if valid_views:
+    if accepted:
         if progress:
             progress(f"{name}: staging families, adults and children")
-        _stage(con, name, source, valid_views)
+        _stage(con, name, source, accepted)
     return loaded
 
 
 def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
-           views: list[str]) -> None:
-    lines = " UNION ALL ".join(f"SELECT * FROM {v}" for v in views)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE tanf_lines AS {lines}")  # scanned 4 times
+           accepted: list[str]) -> None:
+    """Reject the lines that are not family, adult or child records; stage the rest."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tanf_lines AS {' UNION ALL '.join(accepted)}")
+    con.execute(f"""
+        INSERT INTO staged.rejects
+        SELECT {literal(name)}, {literal(source.system)}, _file, _line,
+               CASE WHEN left(text, 2) IN ('T1', 'T2', 'T3') THEN 'CASE_NUMBER'
+                    ELSE 'RecordType' END, {_BAD_LINE}, left(text, 2000)
+        FROM tanf_lines WHERE {_BAD_LINE} IS NOT NULL;
+        DELETE FROM tanf_lines WHERE {_BAD_LINE} IS NOT NULL""")
+    family_items = tuple(f for f in layout.T1 if f.name in _T1_STAGED)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW tanf_t1 AS
-        SELECT _file, _line, {_cut(layout.T1)} FROM tanf_lines WHERE left(text, 2) = 'T1'""")
+        SELECT _file, _line, {_cut(family_items)} FROM tanf_lines WHERE left(text, 2) = 'T1'""")
     child_slots = " UNION ALL ".join(
         f"SELECT _file, _line, {slot} AS _slot, _encrypted, {_cut(layout.T3_PREFIX)}, "
         f"{_cut(layout.T3_CHILD, offset)} FROM tanf_lines WHERE left(text, 2) = 'T3' "
@@ -163,5 +167,4 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         FROM tanf_t1""")
     staging.insert_events(con, name, source, EventSpec(
         table="t1", event_type="tanf_month", group="CASE_NUMBER", start="month", end="month",
-        details=["RPT_MONTH_YEAR", "ZIP_CODE", "FUNDING_STREAM", "NBR_FAMILY_MEMBERS",
-                 "CASH_AMOUNT", "NBR_MONTHS"]), "tanf_months")
+        details=[d for d in _T1_STAGED if d not in ("CASE_NUMBER",)]), "tanf_months")
