@@ -26,7 +26,8 @@ def nightly(workdir: str, extracts: str | None, persons: int, seed: int,
 
     result = nightly_flow(workdir=workdir, extracts=extracts, persons=persons, seed=seed,
                           hmis_version=hmis_version)
-    click.echo(f"nightly finished: extracts in {result['extracts']}")
+    click.echo(f"nightly finished: extracts in {result['extracts']}; warehouse {result['db']} "
+               f"({result['read']:,} rows read, {result['rejected']:,} rejected)")
 
 
 @cli.command()
