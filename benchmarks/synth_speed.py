@@ -49,6 +49,13 @@ def measure(persons: int) -> dict:
     }
 
 
+def _previous_runs() -> list[dict]:
+    try:
+        return json.loads(RESULTS.read_text())["runs"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -58,10 +65,14 @@ def main() -> None:
     for r in rows:
         print(f"{r['persons']:>10,} {r['generate_seconds']:>8} {r['persons_per_second']:>10,} "
               f"{r['peak_rss_mb']:>8} {r['output_mb']:>9}")
+    # Sizes measured in earlier runs are kept (each run says when it was measured).
+    measured = time.strftime("%Y-%m-%d %H:%M")
+    runs = {r["persons"]: r for r in _previous_runs()}
+    runs.update({r["persons"]: {**r, "measured": measured} for r in rows})
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "benchmark": "synth_speed", "machine": {"cpus": 2, "python": platform.python_version()},
-        "runs": rows}, indent=2) + "\n")
+        "runs": [runs[n] for n in sorted(runs)]}, indent=2) + "\n")
     print(f"wrote {RESULTS}")
 
 
