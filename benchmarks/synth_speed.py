@@ -66,7 +66,7 @@ def main() -> None:
         print(f"{r['persons']:>10,} {r['generate_seconds']:>8} {r['persons_per_second']:>10,} "
               f"{r['peak_rss_mb']:>8} {r['output_mb']:>9}")
     # Sizes measured in earlier runs are kept (each run says when it was measured).
-    measured = time.strftime("%Y-%m-%d %H:%M")
+    measured = time.strftime("%Y-%m-%d")
     runs = {r["persons"]: r for r in _previous_runs()}
     runs.update({r["persons"]: {**r, "measured": measured} for r in rows})
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
