@@ -76,7 +76,7 @@ def synth(persons: int, seed: int, out: Path, hmis_version: str | None,
               default=None, help="Folder of source configs (default: configs/sources/).")
 def ingest(data: Path, db: Path, config_dir: Path | None) -> None:
     """Load the extracts into DuckDB: raw, staged, rejects with reasons."""
-    from linkage.ingest.mapped import IngestError
+    from linkage.ingest.loaded import IngestError
     from linkage.ingest.run import AccountingError
     from linkage.ingest.run import ingest as run_ingest
     from linkage.warehouse import WarehouseBusy, connect

@@ -14,13 +14,8 @@ from pathlib import Path
 import duckdb
 
 from linkage.formats.hmis_csv import LIVING_SITUATION_2022_TO_2024, version_of
-from linkage.ingest.mapped import (
-    IngestError,
-    LoadedFile,
-    Progress,
-    load_source,
-    stage_source,
-)
+from linkage.ingest.loaded import IngestError, LoadedFile, Progress
+from linkage.ingest.mapped import load_source, stage_source
 from linkage.sources import (
     EventSpec,
     GroupSpec,

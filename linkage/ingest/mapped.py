@@ -8,38 +8,15 @@ its line and the field at fault; the rest is staged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from linkage.ingest import staging
+from linkage.ingest.loaded import IngestError, LoadedFile, Progress, without_rejects
 from linkage.ingest.reading import FileInfo, Reject, inspect, load_csv
 from linkage.sources import SourceConfig, TableSpec
 from linkage.warehouse import literal, quote
-
-Progress = Callable[[str], None]
-
-
-class IngestError(RuntimeError):
-    """An extract that cannot be read at all (missing file, unreadable folder)."""
-
-
-@dataclass
-class LoadedFile:
-    """One file in raw, with the relation of its rows that passed every check."""
-
-    source: str
-    system: str
-    table: str
-    info: FileInfo
-    raw: str  # raw.<name>
-    valid: str  # a view over raw without rejected lines
-    label: str
-    format: str
-    version: str = ""
-    warnings: list[str] = field(default_factory=list)
 
 
 def raw_name(source: str, table: str) -> str:
@@ -117,16 +94,6 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
     con.execute(f"CREATE OR REPLACE TEMP VIEW {loaded.valid} AS SELECT * FROM {loaded.raw} "
                 f"{without_rejects(con, label)}")
     return loaded
-
-
-def without_rejects(con: duckdb.DuckDBPyConnection, label: str) -> str:
-    """A WHERE clause leaving out the file's rejected lines (none, in the usual case)."""
-    rejected = con.execute("SELECT count(*) FROM staged.rejects WHERE file = ? AND line IS NOT "
-                           "NULL", [label]).fetchall()[0][0]
-    if not rejected:
-        return ""
-    return (f"WHERE _line NOT IN (SELECT line FROM staged.rejects WHERE file = {literal(label)} "
-            f"AND line IS NOT NULL)")
 
 
 def _mapped_columns(source: SourceConfig, table: str) -> list[str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 
 from linkage.ingest import staging
-from linkage.ingest.mapped import IngestError, LoadedFile, ingest_mapped
+from linkage.ingest.loaded import IngestError, LoadedFile
+from linkage.ingest.mapped import ingest_mapped
 from linkage.ingest.standardizing import build_person_records
 from linkage.sources import SourceConfig, load_sources
 from linkage.warehouse import literal

@@ -16,7 +16,7 @@ import duckdb
 
 from linkage.formats import tanf_section1 as layout
 from linkage.ingest import staging
-from linkage.ingest.mapped import IngestError, LoadedFile, Progress
+from linkage.ingest.loaded import IngestError, LoadedFile, Progress
 from linkage.ingest.reading import inspect, load_lines
 from linkage.sources import EventSpec, MembershipSpec, PersonSpec, SourceConfig
 from linkage.warehouse import literal, quote
