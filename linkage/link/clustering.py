@@ -1,0 +1,129 @@
+"""From scored pairs to clusters of records, one cluster per person.
+
+Connected components of the confident links (scipy, in C) settle almost every person at once.
+Only a component that holds a conflict is re-clustered, greedily from the strongest link down,
+refusing any merge that would put together two records that must stay apart:
+- a guard or a reviewer's "not a match" between them;
+- two records present in one case or household at the same time (twins, a Jr and his father
+  on the same case), when `clustering.distinct_within_group` is on.
+A reviewer's "match" is a link whatever its score, and is merged first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from linkage.link.settings import LinkageConfig
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n + 1, n + 1))
+    return connected_components(graph, directed=False)[1]
+
+
+def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
+                   decisions: str | None = None) -> dict[str, int]:
+    """Write linked.clusters(rid, cluster): cluster = the smallest rid in it.
+
+    `decisions`: a relation of (rid_l, rid_r, decision) with decision 'match' or 'no_match'.
+    Returns counts of what was done, for the run summary.
+    """
+    link = config.thresholds.link
+    decided = decisions or "(SELECT NULL::INTEGER AS rid_l, NULL::INTEGER AS rid_r, " \
+                           "NULL::VARCHAR AS decision WHERE false)"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _edges AS
+        SELECT rid_l, rid_r, max(p) AS p FROM (
+            SELECT rid_l, rid_r, match_probability AS p FROM linked.pairs
+            WHERE match_probability >= {link} AND len(guards) = 0
+            UNION ALL
+            SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), 2.0 FROM {decided}
+            WHERE decision = 'match')
+        WHERE (rid_l, rid_r) NOT IN (SELECT (least(rid_l, rid_r), greatest(rid_l, rid_r))
+                                     FROM {decided} WHERE decision = 'no_match')
+        GROUP BY ALL""")
+    n = con.execute("SELECT coalesce(max(rid), 0) FROM linked.records").fetchall()[0][0]
+    edges = con.execute("SELECT rid_l, rid_r, p FROM _edges").fetchnumpy()
+    label = _components(n, edges["rid_l"], edges["rid_r"])
+    con.register("_label", pa.table({"rid": pa.array(np.arange(n + 1, dtype=np.int32)),
+                                     "comp": pa.array(label.astype(np.int32))}))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _comp AS
+        SELECT rid, comp FROM _label WHERE rid > 0
+          AND comp IN (SELECT comp FROM _label GROUP BY comp HAVING count(*) > 1)""")
+    con.unregister("_label")
+    within_group = ""
+    if config.clustering.distinct_within_group:
+        within_group = """
+            UNION
+            SELECT a.rid, b.rid FROM
+                (SELECT m.*, c.comp FROM linked.memberships m JOIN _comp c USING (rid)) a
+            JOIN (SELECT m.*, c.comp FROM linked.memberships m JOIN _comp c USING (rid)) b
+              ON a.comp = b.comp AND a.group_key = b.group_key AND a.rid < b.rid
+            WHERE coalesce(a.start_date <= coalesce(b.end_date, b.start_date), true)
+              AND coalesce(b.start_date <= coalesce(a.end_date, a.start_date), true)"""
+    conflicts = con.execute(f"""
+        SELECT c1.comp, x, y FROM (
+            SELECT rid_l AS x, rid_r AS y FROM linked.pairs WHERE len(guards) > 0
+            UNION
+            SELECT least(rid_l, rid_r), greatest(rid_l, rid_r) FROM {decided}
+            WHERE decision = 'no_match'
+            {within_group}) k
+        JOIN _comp c1 ON c1.rid = k.x JOIN _comp c2 ON c2.rid = k.y
+        WHERE c1.comp = c2.comp""").fetchall()
+    final = label.copy()
+    if conflicts:
+        final = _resolve(label, edges, conflicts)
+    con.register("_final", pa.table({"rid": pa.array(np.arange(n + 1, dtype=np.int32)),
+                                     "comp": pa.array(final.astype(np.int64))}))
+    con.execute("""
+        CREATE OR REPLACE TABLE linked.clusters AS
+        SELECT rid, min(rid) OVER (PARTITION BY comp) AS cluster FROM _final WHERE rid > 0
+        ORDER BY rid""")
+    con.unregister("_final")
+    con.execute("DROP TABLE _edges; DROP TABLE _comp")
+    return {"links": len(edges["rid_l"]),
+            "components_with_conflicts": len({c for c, _, _ in conflicts}),
+            "conflicting_pairs": len(conflicts)}
+
+
+def _resolve(label: np.ndarray, edges: dict[str, np.ndarray],
+             conflicts: list[tuple[int, int, int]]) -> np.ndarray:
+    """Greedy constrained clustering inside each conflicted component: strongest links
+    first (reviewer matches have p = 2), merge only clusters with no conflict between them."""
+    apart: dict[int, set[int]] = defaultdict(set)
+    bad = set()
+    for comp, x, y in conflicts:
+        apart[x].add(y)
+        apart[y].add(x)
+        bad.add(comp)
+    a, b, p = edges["rid_l"], edges["rid_r"], edges["p"]
+    inside = np.isin(label[a], np.fromiter(bad, dtype=label.dtype))
+    order = np.lexsort((b[inside], a[inside], -p[inside]))
+    final = label.copy()
+    members: dict[int, set[int]] = {}
+    owner: dict[int, int] = {}
+    fresh = int(label.max()) + 1
+    for x, y in zip(a[inside][order].tolist(), b[inside][order].tolist(), strict=True):
+        cx, cy = owner.setdefault(x, x), owner.setdefault(y, y)
+        if cx == cy:
+            continue
+        mx, my = members.setdefault(cx, {x}), members.setdefault(cy, {y})
+        if len(mx) < len(my):
+            cx, cy, mx, my = cy, cx, my, mx
+        if any(apart.get(r, set()) & mx for r in my):
+            continue
+        mx |= my
+        for r in my:
+            owner[r] = cx
+        del members[cy]
+    for root, group in members.items():
+        for r in group:
+            final[r] = fresh + root
+    return final

@@ -1,0 +1,66 @@
+"""`linked.records`: the columns the model compares, one row per staged person record.
+
+Each record gets a small integer `rid` (in record_id order, so the same inputs give the same
+numbers) because every later join runs on pairs of them; its cases and households as `groups`;
+and, for each column with a term-frequency adjustment, the share of records holding its value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from linkage.link.settings import LinkageConfig
+from linkage.warehouse import quote
+
+
+def tf_columns(config: LinkageConfig) -> list[str]:
+    return list(dict.fromkeys(level.tf_column for comp in config.comparisons
+                              for level in comp.levels if level.tf_column))
+
+
+def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
+    """Write linked.records and linked.memberships (rid -> group, with dates); return the
+    number of records."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS linked")
+    select = ", ".join(f"{expr} AS {quote(name)}" for name, expr in config.records.items())
+    con.execute(f"""
+        CREATE OR REPLACE TABLE linked.memberships AS
+        SELECT r.rid, m.group_type || ':' || m.group_id AS group_key, m.role,
+               m.start_date, m.end_date
+        FROM staged.memberships m
+        JOIN (SELECT record_id, (row_number() OVER (ORDER BY record_id))::INTEGER AS rid
+              FROM staged.person_records) r USING (record_id);
+        CREATE OR REPLACE TEMP TABLE _records AS
+        SELECT (row_number() OVER (ORDER BY record_id))::INTEGER AS rid, {select}
+        FROM staged.person_records;
+    """)
+    shares = []
+    for column in tf_columns(config):
+        col = quote(column)
+        shares.append(f"""LEFT JOIN (
+            SELECT {col} AS v, count(*) / (SELECT count({col}) FROM _records) AS share
+            FROM _records WHERE {col} IS NOT NULL GROUP BY ALL) {quote('tf_' + column)}
+            ON {quote('tf_' + column)}.v = r.{col}""")
+    tf_select = "".join(f", {quote('tf_' + c)}.share AS {quote('tf_' + c)}"
+                        for c in tf_columns(config))
+    con.execute(f"""
+        CREATE OR REPLACE TABLE linked.records AS
+        SELECT r.*, coalesce(g.groups, []::VARCHAR[]) AS groups{tf_select}
+        FROM _records r
+        LEFT JOIN (SELECT rid, list(DISTINCT group_key ORDER BY group_key) AS groups
+                   FROM linked.memberships GROUP BY rid) g USING (rid)
+        {' '.join(shares)}
+        ORDER BY rid;
+        DROP TABLE _records;
+    """)
+    return con.execute("SELECT count(*) FROM linked.records").fetchall()[0][0]
+
+
+def tf_agreement(con: duckdb.DuckDBPyConnection, column: str) -> float:
+    """The chance that two random records agree on `column` (sum of squared shares): the u of
+    exact agreement that a term-frequency adjustment is relative to."""
+    col = quote("tf_" + column)
+    return con.execute(f"""
+        SELECT coalesce(sum(share * share), 0) FROM (
+            SELECT DISTINCT {quote(column)}, {col} AS share FROM linked.records
+            WHERE {col} IS NOT NULL)""").fetchall()[0][0]

@@ -1,0 +1,134 @@
+"""`famlink link`: train or reuse the model, score the candidate pairs, cluster them into
+persons with stable ids and queue the uncertain pairs for review.
+
+Two rounds: the first scores pairs on the records alone; its confident links become the
+household evidence of the second (`linkage.link.household`), which adds a comparison and
+re-estimates the model. Reviewer decisions then constrain the clustering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from linkage.link.blocking import build_candidates
+from linkage.link.clustering import build_clusters
+from linkage.link.em import Model
+from linkage.link.household import add_household_evidence
+from linkage.link.identity import assign_person_ids
+from linkage.link.records import build_records
+from linkage.link.scoring import score, train
+from linkage.link.settings import LINKAGE_CONFIG, LinkageConfig, check_sql
+from linkage.link.vectors import build_vectors, scheme_of
+from linkage.review.decisions import decisions_path, load_latest
+from linkage.review.queue import build_queue
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class LinkSummary:
+    run_id: str
+    records: int = 0
+    candidates: dict[str, int] = field(default_factory=dict)
+    model_reused: bool = False
+    em_iterations: list[int] = field(default_factory=list)
+    clustering: dict[str, int] = field(default_factory=dict)
+    persons: dict[str, int] = field(default_factory=dict)
+    decisions: int = 0
+    queued: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def model_key(config: LinkageConfig) -> str:
+    """What a saved model depends on: a change to any of it means training again."""
+    parts = config.model_dump(include={"records", "blocking", "comparisons", "household",
+                                       "training"})
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _saved_models(con: duckdb.DuckDBPyConnection, key: str) -> list[Model] | None:
+    row = con.execute("SELECT rounds FROM linked.model WHERE model_key = ? "
+                      "ORDER BY saved_at DESC LIMIT 1", [key]).fetchall()
+    return [Model.from_dict(r) for r in json.loads(row[0][0])] if row else None
+
+
+def load_model(con: duckdb.DuckDBPyConnection) -> list[Model]:
+    """The latest saved model's rounds (for explanations)."""
+    row = con.execute("SELECT rounds FROM linked.model ORDER BY saved_at DESC LIMIT 1") \
+        .fetchall()
+    if not row:
+        raise LookupError("no trained model in the warehouse: run `famlink link` first")
+    return [Model.from_dict(r) for r in json.loads(row[0][0])]
+
+
+def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
+         config_path: Path = LINKAGE_CONFIG, retrain: bool = False,
+         progress: Progress | None = None) -> LinkSummary:
+    run_id = datetime.now().strftime("%Y%m%dT%H%M%S")
+    summary = LinkSummary(run_id)
+    clock = [time.perf_counter()]
+
+    def step(name: str, message: str) -> None:
+        now = time.perf_counter()
+        summary.seconds[name] = round(now - clock[0], 2)
+        clock[0] = now
+        if progress:
+            progress(message)
+
+    con.execute("CREATE SCHEMA IF NOT EXISTS linked")
+    check_sql(con, config, config_path)
+    con.execute("CREATE TABLE IF NOT EXISTS linked.model (saved_at TIMESTAMP, model_key "
+                "VARCHAR, rounds JSON)")
+    key = model_key(config)
+    saved = None if retrain else _saved_models(con, key)
+    summary.model_reused = saved is not None
+    summary.records = build_records(con, config)
+    step("records", "finding candidate pairs")
+    summary.candidates = build_candidates(con, config)
+    step("blocking", "comparing candidate pairs")
+    build_vectors(con, config)
+    step("comparing", "training the model" if saved is None else "scoring with the saved model")
+    scheme = scheme_of(config)
+    rounds: list[Model] = []
+    first = saved[0] if saved else train(con, scheme, config)
+    rounds.append(first)
+    score(con, scheme, first, config)
+    step("round_1", "household evidence")
+    if config.household.enabled:
+        summary.candidates["household"] = add_household_evidence(con, config)
+        scheme = scheme.with_household()
+        second = saved[1] if saved and len(saved) > 1 else train(con, scheme, config)
+        rounds.append(second)
+        score(con, scheme, second, config)
+        step("round_2", "clustering")
+    summary.em_iterations = [m.iterations for m in rounds]
+    if saved is None:
+        con.execute("INSERT INTO linked.model VALUES (now(), ?, ?)",
+                    [key, json.dumps([m.to_dict() for m in rounds])])
+    summary.decisions = load_latest(con, decisions_path(db, config.review.decisions_file))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _decided AS
+        SELECT a.rid AS rid_l, b.rid AS rid_r, d.decision FROM _decisions d
+        JOIN linked.records a ON a.record_id = d.record_id_l
+        JOIN linked.records b ON b.record_id = d.record_id_r
+        WHERE d.decision IN ('match', 'no_match')""")
+    summary.clustering = build_clusters(con, config, "_decided")
+    step("clustering", "assigning stable person ids")
+    summary.persons = assign_person_ids(con, run_id)
+    step("ids", "queueing uncertain pairs for review")
+    summary.queued = build_queue(con, config)
+    step("queue", "done")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS linked.runs (run_id VARCHAR, finished_at TIMESTAMP,
+                                                summary JSON)""")
+    con.execute("INSERT INTO linked.runs VALUES (?, now(), ?)",
+                [run_id, json.dumps(summary.__dict__)])
+    return summary

@@ -1,0 +1,67 @@
+"""Training and scoring over the comparison vectors.
+
+Training reads only the distinct patterns and their counts (`linkage.link.em`). Scoring gives
+every pattern its weight in Python (a few thousand rows) and joins it back to the pairs in
+DuckDB, adding the term-frequency adjustments that depend on the agreed value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from linkage.link.em import Model, fit, pattern_weights
+from linkage.link.records import tf_agreement
+from linkage.link.settings import LinkageConfig
+from linkage.link.vectors import Scheme
+from linkage.warehouse import quote
+
+
+def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
+    cols = ", ".join(scheme.column(n) for n in scheme.names)
+    rows = con.execute(f"SELECT {cols}, count(*) FROM linked.vectors GROUP BY ALL "
+                       f"ORDER BY ALL").fetchnumpy()
+    data = [rows[k] for k in rows]
+    return np.stack(data[:-1], axis=1).astype(np.int64), data[-1].astype(np.float64)
+
+
+def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig) -> Model:
+    pats, counts = patterns(con, scheme)
+    t = config.training
+    return fit(pats, counts, scheme.names, scheme.labels, max_iterations=t.max_iterations,
+               tolerance=t.tolerance, match_share=t.initial_match_share,
+               best_m=t.initial_m_best_level, floor=t.min_probability)
+
+
+def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,
+                      config: LinkageConfig) -> str:
+    """Extra weight of agreeing on a rare value (negative on a common one): log2 of the chance
+    that two random records agree on the column over the chance that they agree on *this*
+    value."""
+    terms = []
+    for name, (_, column) in scheme.tf_levels.items():
+        base = tf_agreement(con, column)
+        if base > 0:
+            terms.append(f"coalesce(log2({base!r} / greatest({quote('tf_' + name)}, "
+                         f"{config.training.tf_min_share!r})), 0)")
+    return " + ".join(terms) or "0"
+
+
+def score(con: duckdb.DuckDBPyConnection, scheme: Scheme, model: Model,
+          config: LinkageConfig) -> None:
+    """Write linked.pairs: every candidate pair's match weight and probability."""
+    pats, _ = patterns(con, scheme)
+    weights = pattern_weights(model, pats)
+    table = pa.table({f"g_{n}": pa.array(pats[:, i], pa.int8())
+                      for i, n in enumerate(scheme.names)} | {"weight": pa.array(weights)})
+    con.register("_pattern_weights", table)
+    keys = ", ".join(scheme.column(n) for n in scheme.names)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE linked.pairs AS
+        SELECT rid_l, rid_r, rule, guards, match_weight,
+               1 / (1 + pow(2, -match_weight)) AS match_probability
+        FROM (SELECT v.rid_l, v.rid_r, v.rule, v.guards,
+                     w.weight + {tf_adjustment_sql(con, scheme, config)} AS match_weight
+              FROM linked.vectors v JOIN _pattern_weights w USING ({keys}))""")
+    con.unregister("_pattern_weights")

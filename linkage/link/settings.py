@@ -1,0 +1,197 @@
+"""The linkage model's description (`configs/linkage.yaml`): how candidate pairs are found,
+what is compared and at which levels, how the model is trained, which pairs may never be merged
+and where the thresholds sit.
+
+It only *describes* the job, as Splink's settings do; `linkage.link.*` turns it into SQL. A
+level or rule is a SQL condition over the two records of a pair (`<column>_l`, `<column>_r`), so
+an analyst can add one without code; `check_sql` proves each parses against the real columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from linkage.config import CONFIG_DIR, ConfigError, load_config
+
+LINKAGE_CONFIG = CONFIG_DIR / "linkage.yaml"
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Probability = Annotated[float, Field(gt=0, lt=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BlockingRule(_Strict):
+    """Pairs whose values agree on every expression in `keys` become candidates.
+
+    A list column (such as `groups`) is unnested, so "shares any group" is expressible.
+    """
+
+    name: Name
+    keys: list[str] = Field(min_length=1)
+    unnest: list[str] = []  # list columns among `keys` to unnest before joining
+
+
+class Blocking(_Strict):
+    # A key value shared by more records than this (a placeholder SSN nobody caught, a
+    # shelter) finds no candidates through that rule: it would pair strangers by the thousand.
+    max_block_size: int = Field(default=100, ge=2)
+    rules: list[BlockingRule] = Field(min_length=1)
+
+
+class Level(_Strict):
+    label: Name
+    sql: str = Field(min_length=1)
+    # Term-frequency adjustment: agreement on a rare value counts for more than on a common one.
+    tf_column: str | None = None
+
+
+class Comparison(_Strict):
+    """Ordered levels, most alike first; a pair falls in the first whose condition holds,
+    else in the implicit last level `different`. `null_when` is "no evidence" (weight 0)."""
+
+    name: Name
+    description: str = ""
+    null_when: str = Field(min_length=1)
+    levels: list[Level] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> Comparison:
+        labels = [level.label for level in self.levels]
+        if len(set(labels)) != len(labels) or "different" in labels:
+            raise ValueError(f"level labels must be unique and not 'different': {labels}")
+        return self
+
+
+class Household(_Strict):
+    """Household evidence: other members of the two records' groups already link."""
+
+    enabled: bool = True
+    confidence: Probability = 0.95  # a link at or above this counts as evidence
+    # Records of two linked groups that agree on these become candidates in the second round.
+    blocking_on: list[str] = ["dob_year"]
+    max_group_size: int = Field(default=30, ge=2)  # a shelter "household" says nothing
+
+
+class Guard(_Strict):
+    """A pair for which `sql` holds is never merged, whatever its score."""
+
+    name: Name
+    description: str = Field(min_length=1)
+    sql: str = Field(min_length=1)
+
+
+class Clustering(_Strict):
+    # Two records in one case or household at the same time are two people: a cluster never
+    # holds both (twins, a Jr and his father on one case).
+    distinct_within_group: bool = True
+
+
+class Training(_Strict):
+    max_iterations: int = Field(default=200, ge=1)
+    tolerance: float = Field(default=1e-7, gt=0)
+    # EM starts from these; they only need to order the classes right.
+    initial_match_share: Probability = 0.3
+    initial_m_best_level: Probability = 0.9
+    min_probability: float = Field(default=1e-6, gt=0, lt=0.01)  # no level is ever impossible
+    tf_min_share: float = Field(default=1e-5, gt=0, lt=1)  # floor on a value's frequency
+
+
+class Thresholds(_Strict):
+    link: Probability = 0.9  # clustering merges pairs at or above this
+    review_low: Probability = 0.5  # pairs in [review_low, review_high) go to the review queue
+    review_high: Probability = 0.99
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if not self.review_low <= self.link <= self.review_high:
+            raise ValueError("need review_low <= link <= review_high")
+        return self
+
+
+class Review(_Strict):
+    # Append-only decisions live outside the warehouse so that no rebuild can erase them;
+    # a relative path is taken from the warehouse file's folder.
+    decisions_file: str = "review_decisions.jsonl"
+    queue_limit: int = Field(default=50_000, ge=1)
+    # SQL over staged.groups: a pair touching a record in such a group is reviewed first.
+    priority_groups: str = "group_type = 'cw_case' AND end_date IS NULL"
+
+
+class LinkageConfig(_Strict):
+    records: dict[Name, str] = Field(min_length=1)  # column -> SQL over staged.person_records
+    blocking: Blocking
+    comparisons: list[Comparison] = Field(min_length=1)
+    household: Household = Household()
+    guards: list[Guard] = []
+    clustering: Clustering = Clustering()
+    training: Training = Training()
+    thresholds: Thresholds = Thresholds()
+    review: Review = Review()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> LinkageConfig:
+        missing = {"record_id", "system"} - set(self.records)
+        if missing:
+            raise ValueError(f"records must define {sorted(missing)}")
+        for kind, names in (("comparison", [c.name for c in self.comparisons]),
+                            ("blocking rule", [r.name for r in self.blocking.rules]),
+                            ("guard", [g.name for g in self.guards])):
+            if len(set(names)) != len(names):
+                raise ValueError(f"{kind} names must be unique: {names}")
+        return self
+
+
+def load_linkage_config(path: str | Path | None = None) -> LinkageConfig:
+    """Load and validate the linkage config; `check_sql` then compiles its SQL against a
+    warehouse before a run starts."""
+    return load_config(Path(path) if path else LINKAGE_CONFIG, LinkageConfig)
+
+
+def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str | Path) -> None:
+    """Compile every expression against the warehouse's real columns (no rows), so a typo in
+    a level is reported with its key before a night's run starts, not halfway through it."""
+    problems: list[str] = []
+
+    def attempt(key: str, sql: str) -> bool:
+        try:
+            con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            problems.append(f"{path}: {key}: {str(exc).splitlines()[0]}")
+            return False
+        return True
+
+    select = ", ".join(f"{expr} AS {name}" for name, expr in config.records.items())
+    if not attempt("records", f"CREATE OR REPLACE TEMP TABLE _check_r AS SELECT {select}, "
+                              f"[]::VARCHAR[] AS groups FROM staged.person_records LIMIT 0"):
+        raise ConfigError("\n".join(problems))
+    columns = [row[0] for row in con.execute("DESCRIBE _check_r").fetchall()]
+    pair = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _check_p AS SELECT {pair} "
+                f"FROM _check_r l, _check_r r")
+    for i, rule in enumerate(config.blocking.rules):
+        for j, expr in enumerate(rule.keys):
+            attempt(f"blocking.rules.{i}.keys.{j}", f"SELECT {expr} FROM _check_r")
+    for i, comp in enumerate(config.comparisons):
+        attempt(f"comparisons.{i}.null_when",
+                f"SELECT ({comp.null_when})::BOOLEAN FROM _check_p")
+        for j, level in enumerate(comp.levels):
+            attempt(f"comparisons.{i}.levels.{j}.sql",
+                    f"SELECT ({level.sql})::BOOLEAN FROM _check_p")
+            if level.tf_column:
+                attempt(f"comparisons.{i}.levels.{j}.tf_column",
+                        f"SELECT {level.tf_column} FROM _check_r")
+    for i, guard in enumerate(config.guards):
+        attempt(f"guards.{i}.sql", f"SELECT ({guard.sql})::BOOLEAN FROM _check_p")
+    attempt("review.priority_groups",
+            f"SELECT ({config.review.priority_groups})::BOOLEAN FROM staged.groups LIMIT 0")
+    for j, expr in enumerate(config.household.blocking_on):
+        attempt(f"household.blocking_on.{j}", f"SELECT {expr} FROM _check_r")
+    con.execute("DROP TABLE _check_p; DROP TABLE _check_r")
+    if problems:
+        raise ConfigError("\n".join(problems))

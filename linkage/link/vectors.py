@@ -1,0 +1,96 @@
+"""Comparison vectors: for each candidate pair, the level it reaches in every comparison.
+
+They are computed once, in one DuckDB pass over the candidate pairs, and kept: training
+aggregates them into patterns, scoring joins the patterns' weights back, and explanations read
+a pair's levels from them. Levels are small integers: 0 is the most alike listed level, the
+last is "different", -1 is "no evidence" (a value missing on either side).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from linkage.link.settings import Comparison, LinkageConfig
+from linkage.warehouse import quote
+
+HOUSEHOLD = "household"
+HOUSEHOLD_LABELS = ["two_or_more_linked", "one_linked", "none_linked"]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """What the model compares: names and level labels (with "different" last), and which
+    level of which comparison carries a term-frequency adjustment."""
+
+    names: list[str]
+    labels: list[list[str]]
+    tf_levels: dict[str, tuple[int, str]]  # comparison -> (level index, tf column)
+
+    def column(self, name: str) -> str:
+        return quote(f"g_{name}")
+
+    def pattern_sql(self, alias: str = "") -> str:
+        """One BIGINT that encodes a pair's levels (mixed radix), to group and join on."""
+        terms, radix = [], 1
+        for name, labels in zip(self.names, self.labels, strict=True):
+            terms.append(f"({alias}{self.column(name)} + 1) * {radix}")
+            radix *= len(labels) + 1
+        return " + ".join(terms)
+
+    def with_household(self) -> Scheme:
+        return Scheme([*self.names, HOUSEHOLD], [*self.labels, HOUSEHOLD_LABELS],
+                      self.tf_levels)
+
+
+def scheme_of(config: LinkageConfig) -> Scheme:
+    tf = {c.name: (i, level.tf_column) for c in config.comparisons
+          for i, level in enumerate(c.levels) if level.tf_column}
+    return Scheme([c.name for c in config.comparisons],
+                  [[lv.label for lv in c.levels] + ["different"] for c in config.comparisons],
+                  tf)
+
+
+def gamma_sql(comparison: Comparison) -> str:
+    whens = "".join(f" WHEN ({level.sql}) THEN {i}" for i, level in enumerate(comparison.levels))
+    return (f"CASE WHEN ({comparison.null_when}) THEN -1{whens} "
+            f"ELSE {len(comparison.levels)} END::TINYINT")
+
+
+def pair_columns(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """The record columns renamed <col>_l and <col>_r, for the two sides of a pair."""
+    cols = [row[0] for row in con.execute("DESCRIBE linked.records").fetchall()
+            if row[0] != "rid"]
+    left = ", ".join(f"{quote(c)} AS {quote(c + '_l')}" for c in cols)
+    right = ", ".join(f"{quote(c)} AS {quote(c + '_r')}" for c in cols)
+    return left, right
+
+
+def vectors_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, pairs: str) -> str:
+    """SELECT of rid_l, rid_r, rule, one g_<comparison> per comparison, the term frequency of
+    the agreed value where a tf level is reached (tf_<comparison>) and each guard that holds."""
+    scheme = scheme_of(config)
+    left, right = pair_columns(con)
+    gammas = ", ".join(f"{gamma_sql(c)} AS {scheme.column(c.name)}" for c in config.comparisons)
+    tf_sides = "".join(f", greatest({quote('tf_' + col + '_l')}, {quote('tf_' + col + '_r')}) "
+                       f"AS {quote('tfv_' + name)}"
+                       for name, (_, col) in scheme.tf_levels.items())
+    tfs = "".join(f", CASE WHEN {scheme.column(name)} = {i} THEN {quote('tfv_' + name)} END "
+                  f"AS {quote('tf_' + name)}" for name, (i, _) in scheme.tf_levels.items())
+    guards = (" || ".join(f"CASE WHEN ({g.sql}) THEN ['{g.name}'] ELSE [] END"
+                          for g in config.guards) or "[]") + "::VARCHAR[]"
+    tf_drop = ", ".join(quote("tfv_" + name) for name in scheme.tf_levels)
+    exclude = f" EXCLUDE ({tf_drop})" if tf_drop else ""
+    return f"""
+        SELECT *{exclude}{tfs} FROM (
+            SELECT p.rid_l, p.rid_r, p.rule, {gammas}{tf_sides}, {guards} AS guards
+            FROM {pairs} p
+            JOIN (SELECT rid, {left} FROM linked.records) l ON l.rid = p.rid_l
+            JOIN (SELECT rid, {right} FROM linked.records) r ON r.rid = p.rid_r)"""
+
+
+def build_vectors(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> None:
+    """Write linked.vectors for every pair in linked.candidates."""
+    con.execute(f"CREATE OR REPLACE TABLE linked.vectors AS "
+                f"{vectors_sql(con, config, 'linked.candidates')}")
