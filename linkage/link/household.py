@@ -3,8 +3,9 @@ already link to each other are more likely the same person.
 
 After a first round of scoring, the confident links are lifted to the groups (case, household,
 assistance unit) of their two records. A candidate pair then gets a household level: how many
-other linked pairs join its two records' groups (two or more, one, none), or "no evidence"
-when either record has no group with other members. The level's weight is estimated by EM
+other linked pairs join its two records' groups (two or more, one). No support is "no
+evidence", not evidence against: families change between agencies (a grandmother is the
+custodial party in CS while the mother heads the TANF case), so an absent link says little. The level's weight is estimated by EM
 with the rest of the model, never set by hand; `famlink evaluate` shows its effect by ablation.
 
 Linked groups also propose pairs the name-based blocking cannot (TANF files carry no names):
@@ -64,10 +65,11 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
         CREATE OR REPLACE TABLE linked.vectors AS
         SELECT v.* EXCLUDE (g_household),
                CASE WHEN s.support >= 2 THEN 0 WHEN s.support = 1 THEN 1
-                    WHEN v.rid_l IN (SELECT rid FROM _hh) AND v.rid_r IN (SELECT rid FROM _hh)
-                    THEN 2 ELSE -1 END::TINYINT AS g_household
+                    ELSE -1 END::TINYINT AS g_household
         FROM (SELECT *, NULL AS g_household FROM linked.vectors) v
         LEFT JOIN _support s USING (rid_l, rid_r);
+        ALTER TABLE linked.sample_vectors ADD COLUMN IF NOT EXISTS g_household TINYINT
+            DEFAULT -1;
         DROP TABLE _support; DROP TABLE _hh_pairs; DROP TABLE _glinks; DROP TABLE _hh;
     """)
     return added

@@ -26,7 +26,7 @@ from linkage.link.identity import assign_person_ids
 from linkage.link.records import build_records
 from linkage.link.scoring import score, train
 from linkage.link.settings import LINKAGE_CONFIG, LinkageConfig, check_sql
-from linkage.link.vectors import build_vectors, scheme_of
+from linkage.link.vectors import build_sample, build_vectors, scheme_of
 from linkage.review.decisions import decisions_path, load_latest
 from linkage.review.queue import build_queue
 
@@ -95,17 +95,18 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     summary.candidates = build_candidates(con, config)
     step("blocking", "comparing candidate pairs")
     build_vectors(con, config)
+    sample_weight = build_sample(con, config) if saved is None else 0.0
     step("comparing", "training the model" if saved is None else "scoring with the saved model")
     scheme = scheme_of(config)
     rounds: list[Model] = []
-    first = saved[0] if saved else train(con, scheme, config)
+    first = saved[0] if saved else train(con, scheme, config, sample_weight)
     rounds.append(first)
     score(con, scheme, first, config)
     step("round_1", "household evidence")
     if config.household.enabled:
         summary.candidates["household"] = add_household_evidence(con, config)
         scheme = scheme.with_household()
-        second = saved[1] if saved and len(saved) > 1 else train(con, scheme, config)
+        second = saved[1] if saved and len(saved) > 1 else train(con, scheme, config, sample_weight)
         rounds.append(second)
         score(con, scheme, second, config)
         step("round_2", "clustering")

@@ -18,19 +18,28 @@ from linkage.link.vectors import Scheme
 from linkage.warehouse import quote
 
 
-def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
+def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme,
+             table: str = "linked.vectors") -> tuple[np.ndarray, np.ndarray]:
+    """The distinct level patterns of `table` and how many pairs have each."""
     cols = ", ".join(scheme.column(n) for n in scheme.names)
-    rows = con.execute(f"SELECT {cols}, count(*) FROM linked.vectors GROUP BY ALL "
+    rows = con.execute(f"SELECT {cols}, count(*) FROM {table} GROUP BY ALL "
                        f"ORDER BY ALL").fetchnumpy()
     data = [rows[k] for k in rows]
     return np.stack(data[:-1], axis=1).astype(np.int64), data[-1].astype(np.float64)
 
 
-def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig) -> Model:
-    pats, counts = patterns(con, scheme)
+def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
+          sample_weight: float) -> Model:
+    """EM over all pairs: the candidates as they are, plus the random sample of the other
+    pairs, each sampled pair counting for `sample_weight` pairs."""
+    cand, cand_counts = patterns(con, scheme)
+    rest, rest_counts = patterns(con, scheme, "linked.sample_vectors")
+    pats = np.concatenate([cand, rest])
+    counts = np.concatenate([cand_counts, rest_counts * sample_weight])
     t = config.training
+    share = t.initial_match_share * cand_counts.sum() / counts.sum()
     return fit(pats, counts, scheme.names, scheme.labels, max_iterations=t.max_iterations,
-               tolerance=t.tolerance, match_share=t.initial_match_share,
+               tolerance=t.tolerance, match_share=share,
                best_m=t.initial_m_best_level, floor=t.min_probability)
 
 

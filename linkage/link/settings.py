@@ -93,10 +93,14 @@ class Clustering(_Strict):
 
 
 class Training(_Strict):
+    # EM runs over every pair of records: the candidates, and a random sample of the rest,
+    # weighted, standing for the pairs that blocking never looks at.
+    random_pairs: int = Field(default=1_000_000, ge=1000)
+    seed: int = 42
     max_iterations: int = Field(default=200, ge=1)
     tolerance: float = Field(default=1e-7, gt=0)
     # EM starts from these; they only need to order the classes right.
-    initial_match_share: Probability = 0.3
+    initial_match_share: float = Field(default=0.5, gt=0, lt=1)  # among candidates
     initial_m_best_level: Probability = 0.9
     min_probability: float = Field(default=1e-6, gt=0, lt=0.01)  # no level is ever impossible
     tf_min_share: float = Field(default=1e-5, gt=0, lt=1)  # floor on a value's frequency

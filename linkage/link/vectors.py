@@ -16,7 +16,7 @@ from linkage.link.settings import Comparison, LinkageConfig
 from linkage.warehouse import quote
 
 HOUSEHOLD = "household"
-HOUSEHOLD_LABELS = ["two_or_more_linked", "one_linked", "none_linked"]
+HOUSEHOLD_LABELS = ["two_or_more_linked", "one_linked", "none_linked"]  # none: never seen
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,28 @@ def build_vectors(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> None
     """Write linked.vectors for every pair in linked.candidates."""
     con.execute(f"CREATE OR REPLACE TABLE linked.vectors AS "
                 f"{vectors_sql(con, config, 'linked.candidates')}")
+
+
+def build_sample(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> float:
+    """Write linked.sample_vectors: comparison vectors of random record pairs that are not
+    candidates, standing for all the pairs blocking never looks at. Returns the weight of one
+    sampled pair (how many non-candidate pairs it represents)."""
+    size, seed = config.training.random_pairs, config.training.seed
+    n = con.execute("SELECT count(*) FROM linked.records").fetchall()[0][0]
+    candidates = con.execute("SELECT count(*) FROM linked.candidates").fetchall()[0][0]
+    others = n * (n - 1) // 2 - candidates
+    draws = min(size, max(others, 0))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _sample AS
+        WITH draws AS (
+            SELECT 1 + hash(i, {seed}) % {n} AS a, 1 + hash(i, {seed} + 1) % {n} AS b
+            FROM range({draws}) t(i))
+        SELECT DISTINCT least(a, b)::INTEGER AS rid_l, greatest(a, b)::INTEGER AS rid_r,
+               'random' AS rule
+        FROM draws WHERE a <> b
+        EXCEPT SELECT rid_l, rid_r, 'random' FROM linked.candidates;
+        CREATE OR REPLACE TABLE linked.sample_vectors AS {vectors_sql(con, config, '_sample')};
+        DROP TABLE _sample;
+    """)
+    kept = con.execute("SELECT count(*) FROM linked.sample_vectors").fetchall()[0][0]
+    return others / kept if kept else 0.0
