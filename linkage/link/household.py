@@ -2,10 +2,12 @@
 already link to each other are more likely the same person.
 
 After a first round of scoring, the confident links are lifted to the groups (case, household,
-assistance unit) of their two records. A candidate pair then gets a household level: how many
-other linked pairs join its two records' groups (two or more, one). No support is "no
-evidence", not evidence against: families change between agencies (a grandmother is the
-custodial party in CS while the mother heads the TANF case), so an absent link says little. The level's weight is estimated by EM
+assistance unit) of their two records. A pair then gets a household level: how many other linked
+pairs join its two records' groups (two or more, one, none), or "no evidence" when either
+record has no group with other members. The random pairs that stand for all non-candidates
+get the level too, so its u is measured where non-matches really are; its m then says how
+often the same person's families differ between agencies (a grandmother is the custodial
+party in CS while the mother heads the TANF case). The level's weight is estimated by EM
 with the rest of the model, never set by hand; `famlink evaluate` shows its effect by ablation.
 
 Linked groups also propose pairs the name-based blocking cannot (TANF files carry no names):
@@ -54,22 +56,32 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
     con.execute(f"""
         INSERT INTO linked.candidates SELECT * FROM _hh_pairs;
         INSERT INTO linked.vectors {vectors_sql(con, config, '_hh_pairs')};
+        DROP TABLE _hh_pairs;""")
+    for table in ("linked.vectors", "linked.sample_vectors"):
+        if con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || "
+                       f"table_name = '{table}'").fetchall()[0][0]:
+            _add_level(con, table)
+    con.execute("DROP TABLE _glinks; DROP TABLE _hh")
+    return added
+
+
+def _add_level(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """(Re)write `table` with g_household: 0 two or more other linked pairs join the two
+    records' groups, 1 one, 2 none although both records have a group with others, else -1."""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _support AS
         SELECT v.rid_l, v.rid_r, count(DISTINCT (g.x, g.y)) AS support
-        FROM linked.vectors v
+        FROM {table} v
         JOIN _hh ma ON ma.rid = v.rid_l
         JOIN _hh mb ON mb.rid = v.rid_r
         JOIN _glinks g ON g.gx = ma.group_key AND g.gy = mb.group_key
         WHERE g.x NOT IN (v.rid_l, v.rid_r) AND g.y NOT IN (v.rid_l, v.rid_r)
         GROUP BY ALL;
-        CREATE OR REPLACE TABLE linked.vectors AS
+        CREATE OR REPLACE TABLE {table} AS
         SELECT v.* EXCLUDE (g_household),
                CASE WHEN s.support >= 2 THEN 0 WHEN s.support = 1 THEN 1
-                    ELSE -1 END::TINYINT AS g_household
-        FROM (SELECT *, NULL AS g_household FROM linked.vectors) v
+                    WHEN v.rid_l IN (SELECT rid FROM _hh) AND v.rid_r IN (SELECT rid FROM _hh)
+                    THEN 2 ELSE -1 END::TINYINT AS g_household
+        FROM (SELECT *, NULL AS g_household FROM {table}) v
         LEFT JOIN _support s USING (rid_l, rid_r);
-        ALTER TABLE linked.sample_vectors ADD COLUMN IF NOT EXISTS g_household TINYINT
-            DEFAULT -1;
-        DROP TABLE _support; DROP TABLE _hh_pairs; DROP TABLE _glinks; DROP TABLE _hh;
-    """)
-    return added
+        DROP TABLE _support;""")

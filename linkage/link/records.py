@@ -8,9 +8,29 @@ and, for each column with a term-frequency adjustment, the share of records hold
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
 from linkage.link.settings import LinkageConfig
+from linkage.nicknames import nicknames_of
 from linkage.warehouse import quote
+
+
+def register_nickname_roots(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table nickname_roots(name, roots): the given names a name may stand for (itself
+    and every name it is a nickname of). Nicknames are many-to-many (AL: Albert, Alfred,
+    Alexander), so two names are the same given name when their roots overlap; a single
+    canonical form would miss half of those."""
+    roots: dict[str, set[str]] = {}
+    for name, nicks in nicknames_of().items():
+        roots.setdefault(name, {name})
+        for nick in nicks:
+            roots.setdefault(nick, {nick}).add(name)
+    names = sorted(roots)
+    con.register("_nickname_roots", pa.table({
+        "name": pa.array(names, pa.string()),
+        "roots": pa.array([sorted(roots[n]) for n in names], pa.list_(pa.string()))}))
+    con.execute("CREATE OR REPLACE TEMP TABLE nickname_roots AS SELECT * FROM _nickname_roots")
+    con.unregister("_nickname_roots")
 
 
 def tf_columns(config: LinkageConfig) -> list[str]:
@@ -22,6 +42,7 @@ def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
     """Write linked.records and linked.memberships (rid -> group, with dates); return the
     number of records."""
     con.execute("CREATE SCHEMA IF NOT EXISTS linked")
+    register_nickname_roots(con)
     select = ", ".join(f"{expr} AS {quote(name)}" for name, expr in config.records.items())
     con.execute(f"""
         CREATE OR REPLACE TABLE linked.memberships AS

@@ -18,11 +18,11 @@ from linkage.link.vectors import Scheme
 from linkage.warehouse import quote
 
 
-def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme,
-             table: str = "linked.vectors") -> tuple[np.ndarray, np.ndarray]:
+def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme, table: str = "linked.vectors",
+             where: str = "true") -> tuple[np.ndarray, np.ndarray]:
     """The distinct level patterns of `table` and how many pairs have each."""
     cols = ", ".join(scheme.column(n) for n in scheme.names)
-    rows = con.execute(f"SELECT {cols}, count(*) FROM {table} GROUP BY ALL "
+    rows = con.execute(f"SELECT {cols}, count(*) FROM {table} WHERE {where} GROUP BY ALL "
                        f"ORDER BY ALL").fetchnumpy()
     data = [rows[k] for k in rows]
     return np.stack(data[:-1], axis=1).astype(np.int64), data[-1].astype(np.float64)
@@ -31,8 +31,9 @@ def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme,
 def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
           sample_weight: float) -> Model:
     """EM over all pairs: the candidates as they are, plus the random sample of the other
-    pairs, each sampled pair counting for `sample_weight` pairs."""
-    cand, cand_counts = patterns(con, scheme)
+    pairs, each sampled pair counting for `sample_weight` pairs. Guarded pairs are left out:
+    they are known to be two people, and would skew what a match looks like."""
+    cand, cand_counts = patterns(con, scheme, where="len(guards) = 0")
     rest, rest_counts = patterns(con, scheme, "linked.sample_vectors")
     pats = np.concatenate([cand, rest])
     counts = np.concatenate([cand_counts, rest_counts * sample_weight])
@@ -52,8 +53,9 @@ def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,
     for name, (_, column) in scheme.tf_levels.items():
         base = tf_agreement(con, column)
         if base > 0:
-            terms.append(f"coalesce(log2({base!r} / greatest({quote('tf_' + name)}, "
-                         f"{config.training.tf_min_share!r})), 0)")
+            tf = quote("tf_" + name)  # NULL unless the pair agrees at the tf level
+            terms.append(f"CASE WHEN {tf} IS NULL THEN 0 ELSE log2({base!r} / greatest({tf}, "
+                         f"{config.training.tf_min_share!r})) END")
     return " + ".join(terms) or "0"
 
 

@@ -128,7 +128,9 @@ class Review(_Strict):
 
 
 class LinkageConfig(_Strict):
-    records: dict[Name, str] = Field(min_length=1)  # column -> SQL over staged.person_records
+    # column -> SQL over staged.person_records (and nickname_roots(name, roots), the given
+    # names a nickname may stand for)
+    records: dict[Name, str] = Field(min_length=1)
     blocking: Blocking
     comparisons: list[Comparison] = Field(min_length=1)
     household: Household = Household()
@@ -160,6 +162,9 @@ def load_linkage_config(path: str | Path | None = None) -> LinkageConfig:
 def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str | Path) -> None:
     """Compile every expression against the warehouse's real columns (no rows), so a typo in
     a level is reported with its key before a night's run starts, not halfway through it."""
+    from linkage.link.records import register_nickname_roots
+
+    register_nickname_roots(con)
     problems: list[str] = []
 
     def attempt(key: str, sql: str) -> bool:

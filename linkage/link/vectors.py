@@ -16,7 +16,7 @@ from linkage.link.settings import Comparison, LinkageConfig
 from linkage.warehouse import quote
 
 HOUSEHOLD = "household"
-HOUSEHOLD_LABELS = ["two_or_more_linked", "one_linked", "none_linked"]  # none: never seen
+HOUSEHOLD_LABELS = ["two_or_more_linked", "one_linked", "none_linked"]
 
 
 @dataclass(frozen=True)
