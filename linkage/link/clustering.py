@@ -39,15 +39,18 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
                            "NULL::VARCHAR AS decision WHERE false)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
-        SELECT rid_l, rid_r, max(p) AS p FROM (
-            SELECT rid_l, rid_r, match_probability AS p FROM linked.pairs
+        SELECT rid_l, rid_r, max(p) AS p, max(w) AS w FROM (
+            SELECT rid_l, rid_r, match_probability AS p, match_weight AS w FROM linked.pairs
             WHERE match_probability >= {link} AND len(guards) = 0
             UNION ALL
-            SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), 2.0 FROM {decided}
-            WHERE decision = 'match')
+            SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), 2.0, 'infinity'::DOUBLE
+            FROM {decided} WHERE decision = 'match')
         WHERE (rid_l, rid_r) NOT IN (SELECT (least(rid_l, rid_r), greatest(rid_l, rid_r))
                                      FROM {decided} WHERE decision = 'no_match')
         GROUP BY ALL""")
+    ambiguous = 0
+    if config.clustering.distinct_within_group:
+        ambiguous = _drop_ambiguous(con, config.clustering.ambiguity_margin)
     n = con.execute("SELECT coalesce(max(rid), 0) FROM linked.records").fetchall()[0][0]
     edges = con.execute("SELECT rid_l, rid_r, p FROM _edges").fetchnumpy()
     label = _components(n, edges["rid_l"], edges["rid_r"])
@@ -88,9 +91,34 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
         ORDER BY rid""")
     con.unregister("_final")
     con.execute("DROP TABLE _edges; DROP TABLE _comp")
-    return {"links": len(edges["rid_l"]),
+    return {"links": len(edges["rid_l"]), "ambiguous_links_dropped": ambiguous,
             "components_with_conflicts": len({c for c, _, _ in conflicts}),
             "conflicting_pairs": len(conflicts)}
+
+
+def _drop_ambiguous(con: duckdb.DuckDBPyConnection, margin: float) -> int:
+    """Drop the links of a record to two people of one case or household (both present at
+    once) whose weights are within `margin` bits: the record cannot tell them apart (a
+    TANF child, who has no name in the file, and twins). They stay in the review queue."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ambiguous AS
+        WITH e AS (SELECT rid_l AS x, rid_r AS y, w FROM _edges
+                   UNION ALL SELECT rid_r, rid_l, w FROM _edges),
+        ends AS (SELECT DISTINCT y AS rid FROM e),
+        m AS (SELECT * FROM linked.memberships WHERE rid IN (SELECT rid FROM ends)),
+        apart AS (
+            SELECT DISTINCT a.rid AS y, b.rid AS z FROM m a JOIN m b
+              ON a.group_key = b.group_key AND a.rid <> b.rid
+            WHERE coalesce(a.start_date <= coalesce(b.end_date, b.start_date), true)
+              AND coalesce(b.start_date <= coalesce(a.end_date, a.start_date), true))
+        SELECT DISTINCT least(e1.x, e1.y) AS rid_l, greatest(e1.x, e1.y) AS rid_r
+        FROM e e1 JOIN e e2 ON e1.x = e2.x AND e1.y <> e2.y
+        JOIN apart ON apart.y = e1.y AND apart.z = e2.y
+        WHERE abs(e1.w - e2.w) < {margin} AND isfinite(e1.w)""")
+    dropped = con.execute("SELECT count(*) FROM _ambiguous").fetchall()[0][0]
+    con.execute("DELETE FROM _edges WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) "
+                "FROM _ambiguous); DROP TABLE _ambiguous")
+    return dropped
 
 
 def _resolve(label: np.ndarray, edges: dict[str, np.ndarray],

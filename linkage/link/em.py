@@ -63,9 +63,13 @@ def _start(levels: np.ndarray, counts: np.ndarray, n_levels: int,
 
 def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list[list[str]],
         *, max_iterations: int = 200, tolerance: float = 1e-7, match_share: float = 0.3,
-        best_m: float = 0.9, floor: float = 1e-6) -> Model:
+        best_m: float = 0.9, floor: float = 1e-6, fixed: Model | None = None) -> Model:
     """Estimate lambda, m and u from patterns (rows of level indexes, -1 = no evidence; the
-    last index of each comparison is "different") and how many pairs have each pattern."""
+    last index of each comparison is "different") and how many pairs have each pattern.
+
+    With `fixed`, lambda and the comparisons it holds keep its values and only the others
+    are estimated: a comparison added later (household evidence) cannot then pull the model
+    toward "same family" instead of "same person"."""
     patterns = np.asarray(patterns, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.float64)
     n_levels = [len(lab) for lab in labels]
@@ -73,6 +77,14 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
     m = [s[0] for s in starts]
     u = [s[1] for s in starts]
     lam = match_share
+    frozen: set[int] = set()
+    if fixed is not None:
+        known = {c.name: c for c in fixed.comparisons}
+        for c, name in enumerate(names):
+            if name in known:
+                m[c], u[c] = np.asarray(known[name].m), np.asarray(known[name].u)
+                frozen.add(c)
+        lam = fixed.match_share
     history: list[float] = []
     converged = False
     iteration = 0
@@ -90,10 +102,12 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
         total = top + np.log(np.exp(a - top) + np.exp(b - top))
         post = np.exp(a - total)
         history.append(float((counts * total).sum()))
-        new_lam = float((counts * post).sum() / counts.sum())
+        new_lam = lam if fixed is not None else float((counts * post).sum() / counts.sum())
         new_lam = min(max(new_lam, floor), 1 - floor)
         change = abs(new_lam - lam)
         for c, k in enumerate(n_levels):
+            if c in frozen:
+                continue
             g = patterns[:, c]
             seen = g >= 0
             for params, weight in ((m, post), (u, 1 - post)):

@@ -21,6 +21,7 @@ import duckdb
 from linkage.link.blocking import build_candidates
 from linkage.link.clustering import build_clusters
 from linkage.link.em import Model
+from linkage.link.explain import explain, model_spec, waterfall_spec, write_charts
 from linkage.link.household import add_household_evidence
 from linkage.link.identity import assign_person_ids
 from linkage.link.records import build_records
@@ -44,6 +45,7 @@ class LinkSummary:
     persons: dict[str, int] = field(default_factory=dict)
     decisions: int = 0
     queued: int = 0
+    charts: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -106,7 +108,8 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     if config.household.enabled:
         summary.candidates["household"] = add_household_evidence(con, config)
         scheme = scheme.with_household()
-        second = saved[1] if saved and len(saved) > 1 else train(con, scheme, config, sample_weight)
+        second = saved[1] if saved and len(saved) > 1 else train(con, scheme, config, sample_weight,
+                                                                     fixed=first)
         rounds.append(second)
         score(con, scheme, second, config)
         step("round_2", "clustering")
@@ -126,10 +129,24 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     summary.persons = assign_person_ids(con, run_id)
     step("ids", "queueing uncertain pairs for review")
     summary.queued = build_queue(con, config)
-    step("queue", "done")
+    step("queue", "drawing the run's charts")
+    summary.charts = str(run_charts(con, config, rounds[-1], db, run_id))
+    step("charts", "done")
     con.execute("""
         CREATE TABLE IF NOT EXISTS linked.runs (run_id VARCHAR, finished_at TIMESTAMP,
                                                 summary JSON)""")
     con.execute("INSERT INTO linked.runs VALUES (?, now(), ?)",
                 [run_id, json.dumps(summary.__dict__)])
     return summary
+
+
+def run_charts(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model, db: Path,
+               run_id: str, pairs: int = 12) -> Path:
+    """The run's charts beside the warehouse: what each comparison level weighs, and the
+    waterfall of the first pairs in the review queue."""
+    queued = con.execute(f"SELECT record_id_l, record_id_r FROM review.queue "
+                         f"ORDER BY position LIMIT {pairs}").fetchall()
+    specs = [model_spec(model)] + [waterfall_spec(explain(con, config, model, left, right))
+                                   for left, right in queued]
+    path = Path(db).resolve().parent / "reports" / f"link-{run_id}.html"
+    return write_charts(path, f"famlink link run {run_id}", specs)

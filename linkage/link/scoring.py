@@ -29,7 +29,7 @@ def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme, table: str = "linke
 
 
 def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
-          sample_weight: float) -> Model:
+          sample_weight: float, fixed: Model | None = None) -> Model:
     """EM over all pairs: the candidates as they are, plus the random sample of the other
     pairs, each sampled pair counting for `sample_weight` pairs. Guarded pairs are left out:
     they are known to be two people, and would skew what a match looks like."""
@@ -41,7 +41,7 @@ def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
     share = t.initial_match_share * cand_counts.sum() / counts.sum()
     return fit(pats, counts, scheme.names, scheme.labels, max_iterations=t.max_iterations,
                tolerance=t.tolerance, match_share=share,
-               best_m=t.initial_m_best_level, floor=t.min_probability)
+               best_m=t.initial_m_best_level, floor=t.min_probability, fixed=fixed)
 
 
 def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,

@@ -90,6 +90,9 @@ class Clustering(_Strict):
     # Two records in one case or household at the same time are two people: a cluster never
     # holds both (twins, a Jr and his father on one case).
     distinct_within_group: bool = True
+    # A record whose links to two such people differ by less than this many bits links to
+    # neither (a nameless TANF child and two twins); the pairs wait in the review queue.
+    ambiguity_margin: float = Field(default=5.0, ge=0)
 
 
 class Training(_Strict):

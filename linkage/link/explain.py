@@ -1,0 +1,167 @@
+"""Why the model thinks two records are (not) the same person: the match weight each
+comparison adds (a waterfall, as Splink draws it), from Python and as charts for the run.
+
+The charts are Vega-Lite specs in one self-contained HTML page; the JavaScript that draws
+them is the copy that ships inside Splink, so the page opens offline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from linkage.link.em import Model
+from linkage.link.records import tf_agreement
+from linkage.link.settings import LinkageConfig
+from linkage.link.vectors import scheme_of, vectors_sql
+from linkage.warehouse import literal
+
+
+@dataclass
+class Step:
+    """One bar of the waterfall."""
+
+    comparison: str
+    level: str
+    weight: float  # log2 Bayes factor added by this step
+    detail: str = ""
+
+
+@dataclass
+class Explanation:
+    record_id_l: str
+    record_id_r: str
+    steps: list[Step]
+    guards: list[str]
+
+    @property
+    def match_weight(self) -> float:
+        return sum(step.weight for step in self.steps)
+
+    @property
+    def match_probability(self) -> float:
+        return 1 / (1 + 2 ** -self.match_weight)
+
+
+def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
+            record_id_l: str, record_id_r: str) -> Explanation:
+    """The waterfall of one pair, scored or not (a pair blocking never proposed is compared
+    now, without household evidence)."""
+    rids = dict(con.execute(
+        f"SELECT record_id, rid FROM linked.records WHERE record_id IN "
+        f"({literal(record_id_l)}, {literal(record_id_r)})").fetchall())
+    for record in (record_id_l, record_id_r):
+        if record not in rids:
+            raise LookupError(f"no record {record} in linked.records (run `famlink link`)")
+    lo, hi = sorted((rids[record_id_l], rids[record_id_r]))
+    row = con.execute(f"SELECT * FROM linked.vectors WHERE rid_l = {lo} AND rid_r = {hi}") \
+        .fetchdf()
+    if row.empty:
+        row = _compare_now(con, config, lo, hi)
+    values = row.iloc[0].to_dict()
+    scheme = scheme_of(config)
+    steps = [Step("prior", "chance two records match", model.prior_weight(),
+                  f"lambda = {model.match_share:.3g}")]
+    for comp in model.comparisons:
+        level = values.get(f"g_{comp.name}")
+        if level is None or (isinstance(level, float) and math.isnan(level)) or level < 0:
+            steps.append(Step(comp.name, "no evidence", 0.0, "a value is missing"))
+            continue
+        level = int(level)
+        steps.append(Step(comp.name, comp.labels[level], float(comp.weights()[level]),
+                          f"m = {comp.m[level]:.3g}, u = {comp.u[level]:.3g}"))
+        if comp.name in scheme.tf_levels:
+            tf = values.get(f"tf_{comp.name}")
+            if tf is not None and not (isinstance(tf, float) and math.isnan(tf)):
+                column = scheme.tf_levels[comp.name][1]
+                base = tf_agreement(con, column)
+                adjust = float(np.log2(base / max(tf, config.training.tf_min_share)))
+                steps.append(Step(f"{comp.name} (term frequency)", "how rare the value is",
+                                  adjust, f"{tf:.3g} of records share it"))
+    guards = values.get("guards")
+    return Explanation(record_id_l, record_id_r, steps, [] if guards is None else list(guards))
+
+
+def _compare_now(con: duckdb.DuckDBPyConnection, config: LinkageConfig, lo: int,
+                 hi: int) -> pd.DataFrame:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _pair AS SELECT {lo} AS rid_l, {hi} AS rid_r, "
+                f"'not a candidate' AS rule")
+    frame = con.execute(vectors_sql(con, config, "_pair")).fetchdf()
+    con.execute("DROP TABLE _pair")
+    return frame
+
+
+def waterfall_spec(explanation: Explanation) -> dict:
+    """A Vega-Lite waterfall: each step's bar starts where the previous ended."""
+    rows, total = [], 0.0
+    for i, step in enumerate(explanation.steps):
+        rows.append({"order": i, "step": f"{step.comparison}: {step.level}",
+                     "start": total, "end": total + step.weight,
+                     "weight": round(step.weight, 2), "detail": step.detail})
+        total += step.weight
+    rows.append({"order": len(rows), "step": "final match weight", "start": 0, "end": total,
+                 "weight": round(total, 2),
+                 "detail": f"probability {explanation.match_probability:.4f}"})
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": f"{explanation.record_id_l} vs {explanation.record_id_r}",
+        "width": 420, "data": {"values": rows},
+        "mark": "bar",
+        "encoding": {
+            "y": {"field": "step", "type": "nominal", "sort": {"field": "order"},
+                  "title": None},
+            "x": {"field": "start", "type": "quantitative", "title": "match weight (bits)"},
+            "x2": {"field": "end"},
+            "color": {"condition": {"test": "datum.weight < 0", "value": "#c0392b"},
+                      "value": "#2e86c1"},
+            "tooltip": [{"field": "step"}, {"field": "weight"}, {"field": "detail"}]}}
+
+
+def model_spec(model: Model) -> dict:
+    """Every level's match weight, per comparison: what the model learned."""
+    rows = [{"comparison": c.name, "level": label, "weight": round(float(w), 2),
+             "m": c.m[i], "u": c.u[i]}
+            for c in model.comparisons for i, (label, w) in enumerate(
+                zip(c.labels, c.weights(), strict=True))]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": "Match weight of each comparison level", "data": {"values": rows},
+        "facet": {"row": {"field": "comparison", "title": None}},
+        "spec": {"width": 420, "mark": "bar", "encoding": {
+            "y": {"field": "level", "type": "nominal", "sort": None, "title": None},
+            "x": {"field": "weight", "type": "quantitative", "title": "match weight (bits)"},
+            "color": {"condition": {"test": "datum.weight < 0", "value": "#c0392b"},
+                      "value": "#2e86c1"},
+            "tooltip": [{"field": "level"}, {"field": "weight"}, {"field": "m"},
+                        {"field": "u"}]}},
+        "resolve": {"scale": {"y": "independent"}}}
+
+
+def _script() -> str:
+    import splink
+
+    folder = Path(splink.__file__).parent / "internals" / "files" / "external_js"
+    return "\n".join((folder / name).read_text(encoding="utf-8")
+                     for name in ("vega@5.31.0", "vega-lite@5.2.0", "vega-embed@6.20.2"))
+
+
+def write_charts(path: Path, title: str, specs: list[dict]) -> Path:
+    """One self-contained HTML page drawing `specs` (works offline)."""
+    divs = "\n".join(f'<div id="c{i}"></div>' for i in range(len(specs)))
+    embeds = "\n".join(f"vegaEmbed('#c{i}', {json.dumps(spec)});"
+                       for i, spec in enumerate(specs))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}</title>
+<script>{_script()}</script></head>
+<body><h1>{title}</h1>
+{divs}
+<script>{embeds}</script></body></html>
+""", encoding="utf-8")
+    return path
