@@ -1,4 +1,5 @@
-"""The nightly flow: extracts -> ingest -> (later) link -> families -> marts -> publish.
+"""The nightly flow: extracts -> ingest -> link -> evaluate (on synthetic data) -> (later)
+families -> marts -> publish.
 
 When no extracts are given it first generates the synthetic population and its four extracts,
 so the whole flow can run anywhere with nothing but this repository.
@@ -10,7 +11,10 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from linkage.evaluate import evaluate, write_report
 from linkage.ingest.run import ingest
+from linkage.link.run import link
+from linkage.link.settings import load_linkage_config
 from linkage.warehouse import connect
 from synthetic_data.generate import Summary, synthesize
 
@@ -48,6 +52,36 @@ def ingest_extracts(extracts: Path, db: Path) -> dict:
             "rejected": sum(s.rejected for s in summaries)}
 
 
+@task(name="link persons")
+def link_persons(db: Path) -> dict:
+    """Train or reuse the model, score, cluster into persons, queue uncertain pairs."""
+    logger = get_run_logger()
+    con = connect(db)
+    try:
+        summary = link(con, db, load_linkage_config(), progress=logger.info)
+    finally:
+        con.close()
+    logger.info("%s records -> %s persons; %s pairs queued for review; charts in %s",
+                f"{summary.records:,}", f"{summary.persons['persons']:,}",
+                f"{summary.queued:,}", summary.charts)
+    return summary.__dict__
+
+
+@task(name="evaluate against the truth")
+def evaluate_links(truth: Path, db: Path) -> dict:
+    """Only for synthetic runs, where the generator's truth exists."""
+    logger = get_run_logger()
+    con = connect(db)
+    try:
+        result = evaluate(con, truth)
+    finally:
+        con.close()
+    write_report(result, db.parent / "evaluation.json")
+    logger.info("cluster F1 %.4f, pairwise F1 %.4f (report in %s)", result["cluster"]["f1"],
+                result["pairwise"]["f1"], db.parent / "evaluation.json")
+    return result
+
+
 @flow(name="nightly")
 def nightly(workdir: str = "data/nightly", extracts: str | None = None, persons: int = 10_000,
             seed: int = 1, hmis_version: str | None = None) -> dict:
@@ -64,4 +98,9 @@ def nightly(workdir: str = "data/nightly", extracts: str | None = None, persons:
     logger.info("extracts ready in %s", extracts_dir)
     db = root / "famlink.duckdb"
     counts = ingest_extracts(extracts_dir, db)
-    return {"extracts": str(extracts_dir), "db": str(db), **counts}
+    linked = link_persons(db)
+    accuracy = None
+    if extracts is None:
+        accuracy = evaluate_links(summary.out / "truth", db)
+    return {"extracts": str(extracts_dir), "db": str(db), **counts, "link": linked,
+            "accuracy": accuracy}

@@ -102,3 +102,228 @@ def ingest(data: Path, db: Path, config_dir: Path | None) -> None:
     persons = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
     console.print(f"[green]{persons:,} person records staged; every file balances "
                   f"(read = staged + rejected).")
+
+
+def _warehouse(db: Path):  # noqa: ANN202 - a DuckDB connection
+    from linkage.warehouse import WarehouseBusy, connect
+
+    if not db.exists():
+        raise click.ClickException(f"{db}: no such warehouse (run `famlink ingest` first)")
+    try:
+        return connect(db)
+    except WarehouseBusy as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _linkage_config(path: Path | None):  # noqa: ANN202 - a LinkageConfig
+    from linkage.link.settings import load_linkage_config
+
+    try:
+        return load_linkage_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+                         required=True, help="DuckDB warehouse file.")
+LINK_CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Linkage config (default: configs/linkage.yaml).")
+
+
+def print_link_summary(summary) -> None:  # noqa: ANN001 - a LinkSummary
+    table = Table(title=f"link run {summary.run_id}")
+    table.add_column("step")
+    table.add_column("result", justify="right")
+    table.add_row("person records", f"{summary.records:,}")
+    for rule, n in summary.candidates.items():
+        table.add_row(f"candidate pairs: {rule}", f"{n:,}")
+    table.add_row("model", "reused (saved)" if summary.model_reused
+                  else f"trained (EM iterations {', '.join(map(str, summary.em_iterations))})")
+    for key, n in summary.clustering.items():
+        table.add_row(key.replace("_", " "), f"{n:,}")
+    for key, n in summary.persons.items():
+        table.add_row(f"person ids: {key.replace('_', ' ')}", f"{n:,}")
+    table.add_row("reviewer decisions applied", f"{summary.decisions:,}")
+    table.add_row("pairs queued for review", f"{summary.queued:,}")
+    table.add_row("seconds", f"{sum(summary.seconds.values()):.1f}")
+    console.print(table)
+    console.print(f"charts: {summary.charts}")
+
+
+@cli.command()
+@DB_OPTION
+@LINK_CONFIG_OPTION
+@click.option("--retrain", is_flag=True, help="Train the model again even if a saved one fits.")
+def link(db: Path, config_path: Path | None, retrain: bool) -> None:
+    """Link person records into persons: train or reuse the model, score, cluster, queue."""
+    from linkage.link.run import link as run_link
+    from linkage.link.settings import LINKAGE_CONFIG
+
+    config = _linkage_config(config_path)
+    con = _warehouse(db)
+    try:
+        with console.status("linking") as status:
+            summary = run_link(con, db, config, config_path or LINKAGE_CONFIG, retrain,
+                               progress=status.update)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    print_link_summary(summary)
+
+
+def _fmt(value: object) -> str:
+    return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else f"{value:,}"
+
+
+def print_evaluation(result: dict) -> None:
+    table = Table(title="accuracy against the truth")
+    for column in ("measure", "precision", "recall", "F1", "pairs"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    for name in ("pairwise", "cluster"):
+        r = result[name]
+        table.add_row(name, _fmt(r["precision"]), _fmt(r["recall"]), _fmt(r["f1"]),
+                      _fmt(r.get("true_pairs", r.get("true_persons"))))
+    for name, r in result["system_pairs"].items():
+        table.add_row(f"systems {name}", _fmt(r["precision"]), _fmt(r["recall"]),
+                      _fmt(r["f1"]), _fmt(r["true_pairs"]))
+    for name, r in result["hard_cases"].items():
+        merged = (f" (different people merged: {_fmt(r['merged_rate'])})"
+                  if "merged_rate" in r else "")
+        table.add_row(f"hard case {name}{merged}", "", _fmt(r.get("recall")), "",
+                      _fmt(r.get("true_pairs")))
+    for name, r in result["name_origin"].items():
+        table.add_row(f"name origin {name}", "", _fmt(r["recall"]), "", _fmt(r["true_pairs"]))
+    console.print(table)
+    console.print(f"recall gap between name-origin groups: "
+                  f"{_fmt(result['name_origin_recall_gap'])}")
+
+
+@cli.command()
+@click.option("--truth", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              required=True, help="The truth folder `famlink synth` wrote (DIR/truth).")
+@DB_OPTION
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSON report (default: evaluation.json beside the warehouse).")
+def evaluate(truth: Path, db: Path, out: Path | None) -> None:
+    """Measure the linked persons against the generator's truth."""
+    from linkage.evaluate import evaluate as run_evaluate
+    from linkage.evaluate import write_report
+
+    con = _warehouse(db)
+    try:
+        result = run_evaluate(con, truth)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    out = out or db.resolve().parent / "evaluation.json"
+    write_report(result, out)
+    print_evaluation(result)
+    console.print(f"written to {out}")
+
+
+@cli.group()
+def review() -> None:
+    """Work the review queue from the command line."""
+
+
+@review.command("queue")
+@DB_OPTION
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
+def review_queue(db: Path, limit: int) -> None:
+    """Show the next pairs to review, side by side, with what each comparison weighs."""
+    from linkage.review.pairs import next_pairs
+
+    con = _warehouse(db)
+    pairs = next_pairs(con, _linkage_config(None), limit)
+    if not pairs:
+        console.print("[green]the review queue is empty")
+    for pair in pairs:
+        table = Table(title=f"pair {pair.pair_id}  (queue position {pair.position}, "
+                            f"match probability {pair.probability:.3f}"
+                            f"{', open CW case' if pair.urgent else ''})")
+        table.add_column("field")
+        table.add_column(pair.left["record_id"])
+        table.add_column(pair.right["record_id"])
+        for field in pair.fields:
+            table.add_row(field, str(pair.left.get(field) or ""),
+                          str(pair.right.get(field) or ""))
+        console.print(table)
+        for step in pair.explanation.steps:
+            console.print(f"  {step.weight:+7.2f}  {step.comparison}: {step.level}")
+    if pairs:
+        console.print("decide with: famlink review decide PAIR_ID --match|--no-match "
+                      "--by NAME --db ...")
+
+
+@review.command("decide")
+@click.argument("pair_id")
+@DB_OPTION
+@click.option("--match/--no-match", "is_match", default=None,
+              help="Your decision: the two records are (not) the same person.")
+@click.option("--unsure", is_flag=True, help="Record that you could not decide.")
+@click.option("--by", "reviewer", required=True, help="Your name, kept with the decision.")
+@click.option("--note", default="", help="Why (kept with the decision).")
+def review_decide(pair_id: str, db: Path, is_match: bool | None, unsure: bool, reviewer: str,
+                  note: str) -> None:
+    """Decide a queued pair (PAIR_ID from `famlink review queue`, or RECORD_A,RECORD_B)."""
+    from linkage.review.decisions import Decision, DecisionError, decisions_path, record
+    from linkage.review.pairs import resolve_pair
+
+    if unsure == (is_match is not None):
+        raise click.UsageError("give exactly one of --match, --no-match, --unsure")
+    config = _linkage_config(None)
+    con = _warehouse(db)
+    try:
+        left, right = resolve_pair(con, pair_id)
+        kept = record(decisions_path(db, config.review.decisions_file), Decision(
+            left, right, "unsure" if unsure else "match" if is_match else "no_match",
+            reviewer, note))
+    except (LookupError, DecisionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]recorded:[/] {kept.record_id_l} / {kept.record_id_r}: "
+                  f"{kept.decision} by {kept.reviewer}; the next `famlink link` applies it")
+
+
+@review.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@DB_OPTION
+def review_import(csv_file: Path, db: Path) -> None:
+    """Record the decisions of a spreadsheet (columns record_id_l, record_id_r, decision,
+    reviewer, note)."""
+    from linkage.review.decisions import DecisionError, decisions_path, import_csv
+
+    config = _linkage_config(None)
+    con = _warehouse(db)
+    known = {row[0] for row in con.execute(
+        "SELECT record_id FROM staged.person_records").fetchall()}
+    try:
+        kept = import_csv(decisions_path(db, config.review.decisions_file), csv_file, known)
+    except DecisionError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]recorded {len(kept):,} decisions from {csv_file}")
+
+
+@review.command("explain")
+@click.argument("pair_id")
+@DB_OPTION
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the waterfall chart as an HTML page.")
+def review_explain(pair_id: str, db: Path, chart: Path | None) -> None:
+    """Explain a pair's score: the match weight of each comparison."""
+    from linkage.link.explain import explain, waterfall_spec, write_charts
+    from linkage.link.run import load_model
+    from linkage.review.pairs import resolve_pair
+
+    con = _warehouse(db)
+    try:
+        left, right = resolve_pair(con, pair_id)
+        result = explain(con, _linkage_config(None), load_model(con)[-1], left, right)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for step in result.steps:
+        console.print(f"{step.weight:+7.2f}  {step.comparison}: {step.level}  {step.detail}")
+    console.print(f"match weight {result.match_weight:.2f}, probability "
+                  f"{result.match_probability:.4f}"
+                  + (f"; never merged: {', '.join(result.guards)}" if result.guards else ""))
+    if chart:
+        write_charts(chart, f"{left} vs {right}", [waterfall_spec(result)])
+        console.print(f"chart: {chart}")

@@ -1,0 +1,40 @@
+"""Hand-made warehouses for linkage tests: people written as plain dicts go through the real
+standardization into staged.person_records, so comparisons and guards see what ingest makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from linkage.ingest import staging
+from linkage.ingest.standardizing import build_person_records
+from linkage.warehouse import connect
+
+PERSON_FIELDS = ("first_name_raw", "middle_name_raw", "last_name_raw", "suffix_raw", "dob_raw",
+                 "ssn_raw", "sex", "address_line_raw", "city_raw", "zip_raw")
+
+
+def scenario(path: Path, people: list[dict],
+             groups: list[tuple[str, str, str, str]] = ()) -> duckdb.DuckDBPyConnection:
+    """A warehouse holding `people` (record_id plus PERSON_FIELDS without the _raw suffix)
+    and `groups` (record_id, group_type, group_id, role) memberships, all from 2020-01-01."""
+    con = connect(path)
+    staging.reset(con)
+    for i, person in enumerate(people, start=1):
+        values = [person.get(f.removesuffix("_raw")) for f in PERSON_FIELDS]
+        system = person["record_id"].split(":")[0]
+        con.execute("""
+            INSERT INTO _person_input (record_id, system, source, source_id, source_file,
+                source_line, first_name_raw, middle_name_raw, last_name_raw, suffix_raw,
+                dob_raw, ssn_raw, sex, address_line_raw, city_raw, zip_raw, seen)
+            VALUES (?, ?, ?, ?, 'scenario.csv', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    DATE '2020-01-01')""",
+                    [person["record_id"], system, system, person["record_id"], i, *values])
+    for record_id, group_type, group_id, role in groups:
+        con.execute("INSERT INTO staged.memberships VALUES (?, ?, ?, ?, ?, ?, ?, "
+                    "DATE '2020-01-01', NULL, 'scenario.csv', 0)",
+                    [record_id, record_id.split(":")[0], record_id.split(":")[0], group_type,
+                     group_id, role, role])
+    build_person_records(con)
+    return con
