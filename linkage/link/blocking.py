@@ -35,9 +35,9 @@ def rule_pairs_sql(rule: BlockingRule, max_block_size: int) -> str:
 def build_candidates(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> dict[str, int]:
     """Write linked.candidates(rid_l, rid_r, rule): each pair once, credited to the first rule
     that finds it. Returns the number of pairs credited to each rule."""
-    found = " UNION ALL ".join(
-        f"SELECT rid_l, rid_r, {i} AS i FROM ({rule_pairs_sql(rule, config.blocking.max_block_size)})"
-        for i, rule in enumerate(config.blocking.rules))
+    size = config.blocking.max_block_size
+    found = " UNION ALL ".join(f"SELECT rid_l, rid_r, {i} AS i FROM ({rule_pairs_sql(rule, size)})"
+                               for i, rule in enumerate(config.blocking.rules))
     names = ", ".join(f"'{rule.name}'" for rule in config.blocking.rules)
     con.execute(f"""
         CREATE OR REPLACE TABLE linked.candidates AS

@@ -88,7 +88,8 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
     history: list[float] = []
     converged = False
     iteration = 0
-    for iteration in range(1, max_iterations + 1):
+    while iteration < max_iterations:
+        iteration += 1
         log_m = np.zeros(len(counts))
         log_u = np.zeros(len(counts))
         for c in range(len(n_levels)):

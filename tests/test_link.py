@@ -1,0 +1,198 @@
+"""`famlink link` end to end on a small synthetic population: accuracy from the truth,
+stable person ids, reviewer decisions, the review commands."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from linkage.cli import cli
+from linkage.evaluate import evaluate
+from linkage.ingest.run import ingest
+from linkage.link.run import link
+from linkage.link.settings import load_linkage_config
+from linkage.review.decisions import Decision, decisions_path, record
+from linkage.warehouse import connect
+
+CONFIG = load_linkage_config()
+
+
+def _persons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT record_id, person_id FROM linked.persons").fetchall())
+
+
+@pytest.fixture(scope="module")
+def ingested(small: Path, tmp_path_factory) -> Path:
+    """A warehouse with the small population ingested (copied by each test that links)."""
+    db = tmp_path_factory.mktemp("ingested") / "famlink.duckdb"
+    con = connect(db)
+    ingest(con, small)
+    con.close()
+    return db
+
+
+@pytest.fixture(scope="module")
+def linked(ingested: Path, tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("linked") / "famlink.duckdb"
+    shutil.copy(ingested, db)
+    con = connect(db)
+    link(con, db, CONFIG)
+    con.close()
+    return db
+
+
+def test_accuracy_against_the_truth(linked: Path, small: Path) -> None:
+    con = connect(linked)
+    result = evaluate(con, small / "truth")
+    assert result["pairwise"]["precision"] >= 0.99
+    assert result["pairwise"]["recall"] >= 0.94
+    assert result["cluster"]["f1"] >= 0.95
+    assert result["hard_cases"]["jr_sr"]["merged_rate"] <= 0.02
+    assert result["hard_cases"]["twin"]["merged_rate"] <= 0.03
+    assert result["hard_cases"]["nickname"]["recall"] >= 0.9
+    assert result["hard_cases"]["surname_change"]["recall"] >= 0.9
+    assert set(result["system_pairs"]) >= {"cs-cw", "cw-hmis", "cs-tanf", "hmis-tanf"}
+
+
+def test_every_record_gets_one_person_and_uncertain_pairs_are_queued(linked: Path) -> None:
+    con = connect(linked)
+    records, persons, ids = con.execute(
+        "SELECT (SELECT count(*) FROM staged.person_records), count(*), count(DISTINCT "
+        "record_id) FROM linked.persons").fetchall()[0]
+    assert records == persons == ids
+    low, high = CONFIG.thresholds.review_low, CONFIG.thresholds.review_high
+    outside, urgent_first = con.execute(f"""
+        SELECT count(*) FILTER (WHERE match_probability < {low}
+                                   OR match_probability >= {high}),
+               bool_and(urgent OR position > (SELECT max(position) FROM review.queue
+                                              WHERE urgent))
+        FROM review.queue""").fetchall()[0]
+    assert outside == 0
+    assert urgent_first in (True, None)
+
+
+def test_same_inputs_give_the_same_ids(linked: Path, tmp_path: Path) -> None:
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(linked, db)
+    con = connect(db)
+    before = _persons(con)
+    summary = link(con, db, CONFIG)
+    assert summary.model_reused
+    assert _persons(con) == before
+    events = con.execute(f"SELECT event, count(*) FROM linked.person_id_history "
+                         f"WHERE run_id = '{summary.run_id}' GROUP BY event").fetchall()
+    assert events == []
+
+
+def test_ids_survive_when_one_percent_of_records_change(linked: Path, tmp_path: Path) -> None:
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(linked, db)
+    con = connect(db)
+    before = _persons(con)
+    # 1% of records leave the extracts, and 1% more come back with a new birth date
+    con.execute("""
+        CREATE TEMP TABLE gone AS SELECT record_id FROM staged.person_records
+        WHERE hash(record_id) % 100 = 0;
+        DELETE FROM staged.person_records WHERE record_id IN (SELECT record_id FROM gone);
+        DELETE FROM staged.memberships WHERE record_id IN (SELECT record_id FROM gone);
+        UPDATE staged.person_records SET dob = dob + INTERVAL 3 DAY
+        WHERE hash(record_id) % 100 = 1""")
+    old_clusters = con.execute("""
+        SELECT person_id, list(record_id ORDER BY record_id) FROM linked.persons
+        GROUP BY person_id""").fetchall()
+    summary = link(con, db, CONFIG)
+    after = _persons(con)
+    new_clusters = {tuple(recs): pid for pid, recs in con.execute(
+        "SELECT person_id, list(record_id ORDER BY record_id) FROM linked.persons "
+        "GROUP BY person_id").fetchall()}
+    unchanged = [(pid, tuple(recs)) for pid, recs in old_clusters if tuple(recs) in new_clusters]
+    assert len(unchanged) > 0.9 * len(old_clusters)
+    assert all(new_clusters[recs] == pid for pid, recs in unchanged)
+    assert set(after) <= set(before)
+    history = dict(con.execute(f"SELECT event, count(*) FROM linked.person_id_history "
+                               f"WHERE run_id = '{summary.run_id}' GROUP BY event").fetchall())
+    assert history.get("retired", 0) > 0  # people all of whose records left
+
+
+def test_reviewer_decisions_override_the_model(linked: Path, tmp_path: Path) -> None:
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(linked, db)
+    con = connect(db)
+    # a pair the model merged, and a pair it left apart, each with a probability above zero
+    merged = con.execute("""
+        SELECT a.record_id, b.record_id FROM linked.pairs p
+        JOIN linked.records a ON a.rid = p.rid_l JOIN linked.records b ON b.rid = p.rid_r
+        JOIN linked.persons pa ON pa.record_id = a.record_id
+        JOIN linked.persons pb ON pb.record_id = b.record_id
+        WHERE pa.person_id = pb.person_id AND p.match_probability > 0.999
+          AND (SELECT count(*) FROM linked.persons x WHERE x.person_id = pa.person_id) = 2
+        ORDER BY 1 LIMIT 1""").fetchall()[0]
+    apart = con.execute("""
+        SELECT a.record_id, b.record_id FROM linked.pairs p
+        JOIN linked.records a ON a.rid = p.rid_l JOIN linked.records b ON b.rid = p.rid_r
+        JOIN linked.persons pa ON pa.record_id = a.record_id
+        JOIN linked.persons pb ON pb.record_id = b.record_id
+        WHERE pa.person_id <> pb.person_id AND len(p.guards) = 0
+        ORDER BY p.match_probability DESC, 1 LIMIT 1""").fetchall()[0]
+    path = decisions_path(db, CONFIG.review.decisions_file)
+    record(path, Decision(*merged, "no_match", "Liaison A", "different mothers"))
+    record(path, Decision(*apart, "match", "Liaison B"))
+    # the warehouse is rebuilt from nothing: the decisions file survives, being outside it
+    con.execute("DROP SCHEMA linked CASCADE; DROP SCHEMA IF EXISTS review CASCADE")
+    link(con, db, CONFIG)
+    persons = _persons(con)
+    assert persons[merged[0]] != persons[merged[1]]
+    assert persons[apart[0]] == persons[apart[1]]
+    queued = con.execute(f"""SELECT count(*) FROM review.queue
+        WHERE (record_id_l, record_id_r) IN (('{merged[0]}', '{merged[1]}'),
+                                             ('{apart[0]}', '{apart[1]}'))""").fetchall()
+    assert queued[0][0] == 0
+
+
+def test_review_commands(linked: Path, tmp_path: Path, small: Path) -> None:
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(linked, db)
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["review", "queue", "--db", str(db), "--limit", "1"])
+    assert shown.exit_code == 0, shown.output
+    con = duckdb.connect(str(db))
+    pair_id, left, right = con.execute(
+        "SELECT pair_id, record_id_l, record_id_r FROM review.queue ORDER BY position "
+        "LIMIT 1").fetchall()[0]
+    con.close()
+    assert pair_id in shown.output and "match weight" not in shown.output
+    explained = runner.invoke(cli, ["review", "explain", pair_id, "--db", str(db),
+                                    "--chart", str(tmp_path / "pair.html")])
+    assert explained.exit_code == 0, explained.output
+    assert "prior" in explained.output and (tmp_path / "pair.html").stat().st_size > 100_000
+    decided = runner.invoke(cli, ["review", "decide", pair_id, "--db", str(db), "--no-match",
+                                  "--by", "Liaison C", "--note", "different DOB"])
+    assert decided.exit_code == 0, decided.output
+    lines = (tmp_path / CONFIG.review.decisions_file).read_text().splitlines()
+    assert len(lines) == 1 and '"no_match"' in lines[0] and "Liaison C" in lines[0]
+    sheet = tmp_path / "decisions.csv"
+    sheet.write_text(f"record_id_l,record_id_r,decision,reviewer,note\n"
+                     f"{left},{right},match,Liaison D,checked the file\n"
+                     f"{left},nobody:1,match,Liaison D,\n")
+    refused = runner.invoke(cli, ["review", "import", str(sheet), "--db", str(db)])
+    assert refused.exit_code != 0 and "line 3: record_id_r 'nobody:1'" in refused.output
+    sheet.write_text(f"record_id_l,record_id_r,decision,reviewer,note\n"
+                     f"{left},{right},match,Liaison D,checked the file\n")
+    imported = runner.invoke(cli, ["review", "import", str(sheet), "--db", str(db)])
+    assert imported.exit_code == 0, imported.output
+    assert len((tmp_path / CONFIG.review.decisions_file).read_text().splitlines()) == 2
+    relinked = runner.invoke(cli, ["link", "--db", str(db)])
+    assert relinked.exit_code == 0, relinked.output
+    assert "reviewer decisions applied" in relinked.output
+    con = duckdb.connect(str(db))
+    same = con.execute(f"""SELECT count(DISTINCT person_id) FROM linked.persons
+        WHERE record_id IN ('{left}', '{right}')""").fetchall()[0][0]
+    assert same == 1  # the later decision (match) wins
+    evaluated = runner.invoke(cli, ["evaluate", "--truth", str(small / "truth"),
+                                    "--db", str(db)])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "cluster" in evaluated.output and (tmp_path / "evaluation.json").exists()
