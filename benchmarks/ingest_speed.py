@@ -14,8 +14,9 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import child
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest_speed.json"
 
@@ -48,19 +49,6 @@ print(sum(s.read for s in summaries), sum(s.rejected for s in summaries))
 """
 
 
-def _child(code: str, *args: str) -> tuple[float, int, str]:
-    """Run `code` in a fresh interpreter: (seconds, its peak RSS in MB, its stdout)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
-                            text=True)
-    _, status, usage = __import__("os").wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    out = proc.stdout.read() if proc.stdout else ""
-    if status != 0:
-        raise SystemExit(f"child failed ({status}): {out}")
-    return seconds, round(usage.ru_maxrss / 1024), out.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=1_000_000)
@@ -77,8 +65,8 @@ def main() -> None:
                             str(args.persons), str(data)], check=True)
         extracts = data / "extracts"
         size = sum(p.stat().st_size for p in extracts.rglob("*") if p.is_file())
-        floor_s, floor_mb, floor_rows = _child(_FLOOR, str(extracts), str(Path(tmp) / "f.db"))
-        ingest_s, ingest_mb, out = _child(_INGEST, str(data), str(Path(tmp) / "w.duckdb"))
+        floor_s, floor_mb, floor_rows = child(_FLOOR, str(extracts), str(Path(tmp) / "f.db"))
+        ingest_s, ingest_mb, out = child(_INGEST, str(data), str(Path(tmp) / "w.duckdb"))
     rows, rejected = (int(x) for x in out.splitlines()[-1].split())
     result = {
         "benchmark": "ingest_speed", "persons": args.persons, "extract_mb": round(size / 2**20),

@@ -1,0 +1,25 @@
+"""What every benchmark shares: run work in a fresh child process and measure it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def child(code: str, *args: str, python: str = sys.executable) -> tuple[float, int, str]:
+    """Run `code` (or, when it ends in .py, that script) in a fresh interpreter:
+    (seconds, its peak RSS in MB, its stdout). Its stderr passes through (progress)."""
+    command = [python, code, *args] if code.endswith(".py") else [python, "-c", code, *args]
+    started = time.perf_counter()
+    # from the project root, so that `-c` code imports the packages, not a file beside it
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"child failed ({status}): {' '.join(command[:3])}\n{out}")
+    return seconds, round(usage.ru_maxrss / 1024), out.strip()
