@@ -41,6 +41,8 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
         SELECT DISTINCT mx.group_key AS gx, my.group_key AS gy, x, y
         FROM links JOIN _hh mx ON mx.rid = x JOIN _hh my ON my.rid = y;
     """)
+    if hh.signature:
+        _add_signature_pairs(con, config)
     on = " AND ".join(f"(a.{expr}) = (b.{expr})" for expr in hh.blocking_on) or "true"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hh_pairs AS
@@ -63,6 +65,25 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
             _add_level(con, table)
     con.execute("DROP TABLE _glinks; DROP TABLE _hh")
     return added
+
+
+def _add_signature_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> None:
+    """Add to _glinks the member pairs of two groups (in different systems' files) that agree
+    on the family signature (birth date and sex) where nothing else can compare them: one
+    record has no name (a TANF file) and the other no SSN. One such pair is weak; a mother and
+    her child both agreeing across two cases is the family, and each lends the other support.
+    """
+    hh = config.household
+    keys = " AND ".join(f"(a.{expr}) = (b.{expr})" for expr in hh.signature)
+    not_null = " AND ".join(f"({expr}) IS NOT NULL" for expr in hh.signature)
+    con.execute(f"""
+        INSERT INTO _glinks
+        WITH a AS (SELECT r.*, h.group_key FROM linked.records r JOIN _hh h USING (rid)
+                   WHERE {not_null} AND ({hh.signature_records}))
+        SELECT DISTINCT a.group_key, b.group_key, a.rid, b.rid
+        FROM a JOIN a b ON {keys} AND a.group_key <> b.group_key AND a.rid <> b.rid
+        WHERE {hh.signature_when}
+        EXCEPT SELECT * FROM _glinks""")
 
 
 def _add_level(con: duckdb.DuckDBPyConnection, table: str) -> None:

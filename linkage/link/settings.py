@@ -76,6 +76,12 @@ class Household(_Strict):
     # Records of two linked groups that agree on these become candidates in the second round.
     blocking_on: list[str] = ["dob_year"]
     max_group_size: int = Field(default=30, ge=2)  # a shelter "household" says nothing
+    # The family signature: members of two groups who agree on these, where nothing else can
+    # compare them (`signature_when`, SQL over records a and b; `signature_records` narrows
+    # the records that may take part), support each other's pairs.
+    signature: list[str] = []
+    signature_records: str = "true"
+    signature_when: str = "false"
 
 
 class Guard(_Strict):
@@ -202,6 +208,13 @@ def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str |
         attempt(f"guards.{i}.sql", f"SELECT ({guard.sql})::BOOLEAN FROM _check_p")
     attempt("review.priority_groups",
             f"SELECT ({config.review.priority_groups})::BOOLEAN FROM staged.groups LIMIT 0")
+    hh = config.household
+    attempt("household.signature_records",
+            f"SELECT ({hh.signature_records})::BOOLEAN FROM _check_r")
+    attempt("household.signature_when",
+            f"SELECT ({hh.signature_when})::BOOLEAN FROM _check_r a, _check_r b")
+    for j, expr in enumerate(hh.signature):
+        attempt(f"household.signature.{j}", f"SELECT {expr} FROM _check_r")
     for j, expr in enumerate(config.household.blocking_on):
         attempt(f"household.blocking_on.{j}", f"SELECT {expr} FROM _check_r")
     con.execute("DROP TABLE _check_p; DROP TABLE _check_r")
