@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from scipy.sparse import coo_matrix
+from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
 from linkage.link.settings import LinkageConfig
@@ -52,7 +53,7 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
     if config.clustering.distinct_within_group:
         ambiguous = _drop_ambiguous(con, config.clustering.ambiguity_margin)
     n = con.execute("SELECT coalesce(max(rid), 0) FROM linked.records").fetchall()[0][0]
-    edges = con.execute("SELECT rid_l, rid_r, p FROM _edges").fetchnumpy()
+    edges = con.execute("SELECT rid_l, rid_r, w FROM _edges").fetchnumpy()
     label = _components(n, edges["rid_l"], edges["rid_r"])
     con.register("_label", pa.table({"rid": pa.array(np.arange(n + 1, dtype=np.int32)),
                                      "comp": pa.array(label.astype(np.int32))}))
@@ -96,29 +97,66 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
             "conflicting_pairs": len(conflicts)}
 
 
+_ABSENT = -1e6  # no link between the two records: an assignment never uses it
+
+
 def _drop_ambiguous(con: duckdb.DuckDBPyConnection, margin: float) -> int:
-    """Drop the links of a record to two people of one case or household (both present at
-    once) whose weights are within `margin` bits: the record cannot tell them apart (a
-    TANF child, who has no name in the file, and twins). They stay in the review queue."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _ambiguous AS
-        WITH e AS (SELECT rid_l AS x, rid_r AS y, w FROM _edges
-                   UNION ALL SELECT rid_r, rid_l, w FROM _edges),
-        ends AS (SELECT DISTINCT y AS rid FROM e),
-        m AS (SELECT * FROM linked.memberships WHERE rid IN (SELECT rid FROM ends)),
-        apart AS (
-            SELECT DISTINCT a.rid AS y, b.rid AS z FROM m a JOIN m b
-              ON a.group_key = b.group_key AND a.rid <> b.rid
-            WHERE coalesce(a.start_date <= coalesce(b.end_date, b.start_date), true)
-              AND coalesce(b.start_date <= coalesce(a.end_date, a.start_date), true))
-        SELECT DISTINCT least(e1.x, e1.y) AS rid_l, greatest(e1.x, e1.y) AS rid_r
-        FROM e e1 JOIN e e2 ON e1.x = e2.x AND e1.y <> e2.y
-        JOIN apart ON apart.y = e1.y AND apart.z = e2.y
-        WHERE abs(e1.w - e2.w) < {margin} AND isfinite(e1.w)""")
-    dropped = con.execute("SELECT count(*) FROM _ambiguous").fetchall()[0][0]
+    """Where records of one case or household (present together) link to records of another,
+    each can be only one of them: keep the best one-to-one assignment of the links between
+    the two groups and drop the rest. When the runner-up assignment comes within `margin` bits
+    of the best, the records cannot be told apart (twins, TANF children with no names): drop
+    every link between the two groups; the pairs wait in the review queue.
+
+    Returns the number of links dropped."""
+    rows = con.execute("""
+        WITH e AS (SELECT rid_l AS x, rid_r AS y, w FROM _edges WHERE isfinite(w)),
+        snap AS (SELECT DISTINCT rid, group_key || '@' || coalesce(start_date::VARCHAR, '')
+                     AS g FROM linked.memberships),
+        cross_links AS (
+            SELECT sx.g AS gx, sy.g AS gy, e.x, e.y, e.w FROM e
+            JOIN snap sx ON sx.rid = e.x JOIN snap sy ON sy.rid = e.y
+            WHERE sx.g <> sy.g),
+        contended AS (
+            SELECT gx, gy FROM cross_links GROUP BY gx, gy
+            HAVING count(DISTINCT x) < count(*) OR count(DISTINCT y) < count(*))
+        SELECT gx, gy, list(x), list(y), list(w) FROM cross_links
+        JOIN contended USING (gx, gy) GROUP BY gx, gy ORDER BY gx, gy""").fetchall()
+    drop: set[tuple[int, int]] = set()
+    for _, _, xs, ys, ws in rows:
+        drop |= _losing_links(xs, ys, ws, margin)
+    con.register("_drop", pa.table({"rid_l": pa.array([x for x, _ in drop], pa.int32()),
+                                    "rid_r": pa.array([y for _, y in drop], pa.int32())}))
     con.execute("DELETE FROM _edges WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) "
-                "FROM _ambiguous); DROP TABLE _ambiguous")
-    return dropped
+                "FROM _drop)")
+    con.unregister("_drop")
+    return len(drop)
+
+
+def _losing_links(xs: list[int], ys: list[int], ws: list[float],
+                  margin: float) -> set[tuple[int, int]]:
+    """The links between two groups to drop: those the best one-to-one assignment does not
+    keep, and those it keeps but could swap for another assignment within `margin` bits (the
+    two twins; their mother's link stays)."""
+    rows, cols = sorted(set(xs)), sorted(set(ys))
+    matrix = np.full((len(rows), len(cols)), _ABSENT)
+    for x, y, w in zip(xs, ys, ws, strict=True):
+        matrix[rows.index(x), cols.index(y)] = w
+    best_r, best_c = linear_sum_assignment(matrix, maximize=True)
+    best = matrix[best_r, best_c].sum()
+    kept = set()
+    for r, c in zip(best_r, best_c, strict=True):
+        if matrix[r, c] <= _ABSENT:
+            continue
+        saved, matrix[r, c] = matrix[r, c], _ABSENT
+        alt_r, alt_c = linear_sum_assignment(matrix, maximize=True)
+        runner_up = matrix[alt_r, alt_c].sum()
+        # does the runner-up give either record another partner, or only drop this link?
+        swapped = any(matrix[ar, ac] > _ABSENT and (ar == r or ac == c)
+                      for ar, ac in zip(alt_r, alt_c, strict=True))
+        matrix[r, c] = saved
+        if best - runner_up >= margin or not swapped:
+            kept.add((min(rows[r], cols[c]), max(rows[r], cols[c])))
+    return {(min(x, y), max(x, y)) for x, y in zip(xs, ys, strict=True)} - kept
 
 
 def _resolve(label: np.ndarray, edges: dict[str, np.ndarray],
@@ -131,9 +169,9 @@ def _resolve(label: np.ndarray, edges: dict[str, np.ndarray],
         apart[x].add(y)
         apart[y].add(x)
         bad.add(comp)
-    a, b, p = edges["rid_l"], edges["rid_r"], edges["p"]
+    a, b, w = edges["rid_l"], edges["rid_r"], edges["w"]
     inside = np.isin(label[a], np.fromiter(bad, dtype=label.dtype))
-    order = np.lexsort((b[inside], a[inside], -p[inside]))
+    order = np.lexsort((b[inside], a[inside], -w[inside]))
     final = label.copy()
     members: dict[int, set[int]] = {}
     owner: dict[int, int] = {}
