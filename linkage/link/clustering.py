@@ -16,8 +16,8 @@ from collections import defaultdict
 import duckdb
 import numpy as np
 import pyarrow as pa
-from scipy.sparse import coo_matrix
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from linkage.link.settings import LinkageConfig
