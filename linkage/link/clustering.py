@@ -12,6 +12,7 @@ A reviewer's "match" is a link whatever its score, and is merged first.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import duckdb
 import numpy as np
@@ -29,11 +30,15 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
-                   decisions: str | None = None) -> dict[str, int]:
+                   decisions: str | None = None,
+                   rescore: Callable[[str, str], None] | None = None) -> dict[str, int]:
     """Write linked.clusters(rid, cluster): cluster = the smallest rid in it.
 
     `decisions`: a relation of (rid_l, rid_r, decision) with decision 'match' or 'no_match'.
-    Returns counts of what was done, for the run summary.
+    `rescore(pairs, out)`: scores pairs that were never candidates (rid_l, rid_r in table
+    `pairs`) into table `out` (rid_l, rid_r, match_weight); with it, two records that a chain
+    of links joins but that compare badly with each other (two SSNs, two birth dates) are
+    kept apart. Returns counts of what was done, for the run summary.
     """
     link = config.thresholds.link
     decided = decisions or "(SELECT NULL::INTEGER AS rid_l, NULL::INTEGER AS rid_r, " \
@@ -72,9 +77,16 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
               ON a.comp = b.comp AND a.group_key = b.group_key AND a.rid < b.rid
             WHERE coalesce(a.start_date <= coalesce(b.end_date, b.start_date), true)
               AND coalesce(b.start_date <= coalesce(a.end_date, a.start_date), true)"""
+    chained = ""
+    if rescore is not None:
+        _score_chained(con, rescore)
+        chained = f"""
+            UNION
+            SELECT rid_l, rid_r FROM _chained
+            WHERE match_weight < {config.clustering.chain_min_weight}"""
     conflicts = con.execute(f"""
         SELECT c1.comp, x, y FROM (
-            SELECT rid_l AS x, rid_r AS y FROM linked.pairs WHERE len(guards) > 0
+            SELECT rid_l AS x, rid_r AS y FROM linked.pairs WHERE len(guards) > 0{chained}
             UNION
             SELECT least(rid_l, rid_r), greatest(rid_l, rid_r) FROM {decided}
             WHERE decision = 'no_match'
@@ -98,6 +110,21 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
 
 
 _ABSENT = -1e6  # no link between the two records: an assignment never uses it
+
+
+def _score_chained(con: duckdb.DuckDBPyConnection,
+                   rescore: Callable[[str, str], None]) -> None:
+    """_chained: the pairs of records that share a component (of three or more) without
+    ever having been candidates, scored now."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _unscored AS
+        WITH c AS (SELECT * FROM _comp WHERE comp IN (
+                       SELECT comp FROM _comp GROUP BY comp HAVING count(*) >= 3))
+        SELECT a.rid AS rid_l, b.rid AS rid_r, 'chained' AS rule
+        FROM c a JOIN c b ON a.comp = b.comp AND a.rid < b.rid
+        ANTI JOIN linked.candidates k ON k.rid_l = a.rid AND k.rid_r = b.rid""")
+    rescore("_unscored", "_chained")
+    con.execute("DROP TABLE _unscored")
 
 
 def _drop_ambiguous(con: duckdb.DuckDBPyConnection, margin: float) -> int:

@@ -68,21 +68,31 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
 
 
 def _add_signature_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> None:
-    """Add to _glinks the member pairs of two groups (in different systems' files) that agree
-    on the family signature (birth date and sex) where nothing else can compare them: one
-    record has no name (a TANF file) and the other no SSN. One such pair is weak; a mother and
-    her child both agreeing across two cases is the family, and each lends the other support.
-    """
+    """Add to _glinks the member pairs of two groups that agree on the family signature (birth
+    date and sex) where nothing else can compare them: one record has no name (a TANF file),
+    the other no SSN. One such pair is a coincidence among a million records; two (a mother
+    and her child) agreeing across the same two groups are the family, and each lends the
+    other support."""
     hh = config.household
-    keys = " AND ".join(f"(a.{expr}) = (b.{expr})" for expr in hh.signature)
+    keys = ", ".join(f"k{i}" for i in range(len(hh.signature)))
+    select = ", ".join(f"({expr}) AS k{i}" for i, expr in enumerate(hh.signature))
     not_null = " AND ".join(f"({expr}) IS NOT NULL" for expr in hh.signature)
+
+    def side(condition: str) -> str:
+        return (f"SELECT r.rid, h.group_key, {select} FROM linked.records r "
+                f"JOIN _hh h USING (rid) WHERE {not_null} AND ({condition})")
+
     con.execute(f"""
         INSERT INTO _glinks
-        WITH a AS (SELECT r.*, h.group_key FROM linked.records r JOIN _hh h USING (rid)
-                   WHERE {not_null} AND ({hh.signature_records}))
-        SELECT DISTINCT a.group_key, b.group_key, a.rid, b.rid
-        FROM a JOIN a b ON {keys} AND a.group_key <> b.group_key AND a.rid <> b.rid
-        WHERE {hh.signature_when}
+        WITH agree AS (
+            SELECT DISTINCT a.group_key AS gx, b.group_key AS gy, a.rid AS x, b.rid AS y
+            FROM ({side(hh.signature_left)}) a JOIN ({side(hh.signature_right)}) b
+            USING ({keys})),
+        families AS (  -- one agreement is a coincidence at scale; two are a family
+            SELECT gx, gy FROM agree GROUP BY gx, gy
+            HAVING count(DISTINCT x) >= 2 AND count(DISTINCT y) >= 2),
+        pairs AS (SELECT gx, gy, x, y FROM agree JOIN families USING (gx, gy))
+        SELECT * FROM pairs UNION SELECT gy, gx, y, x FROM pairs
         EXCEPT SELECT * FROM _glinks""")
 
 
@@ -91,7 +101,7 @@ def _add_level(con: duckdb.DuckDBPyConnection, table: str) -> None:
     records' groups, 1 one, 2 none although both records have a group with others, else -1."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _support AS
-        SELECT v.rid_l, v.rid_r, count(DISTINCT (g.x, g.y)) AS support
+        SELECT v.rid_l, v.rid_r, count(DISTINCT g.x::BIGINT * 4294967296 + g.y) AS support
         FROM {table} v
         JOIN _hh ma ON ma.rid = v.rid_l
         JOIN _hh mb ON mb.rid = v.rid_r

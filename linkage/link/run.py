@@ -25,7 +25,7 @@ from linkage.link.explain import explain, model_spec, waterfall_spec, write_char
 from linkage.link.household import add_household_evidence
 from linkage.link.identity import assign_person_ids
 from linkage.link.records import build_records
-from linkage.link.scoring import score, train
+from linkage.link.scoring import score, score_other_pairs, train
 from linkage.link.settings import LINKAGE_CONFIG, LinkageConfig, check_sql
 from linkage.link.vectors import build_sample, build_vectors, scheme_of
 from linkage.review.decisions import decisions_path, load_latest
@@ -86,6 +86,7 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
             progress(message)
 
     con.execute("CREATE SCHEMA IF NOT EXISTS linked")
+    con.execute(f"SET memory_limit = '{config.resources.memory_limit}'")
     check_sql(con, config, config_path)
     con.execute("CREATE TABLE IF NOT EXISTS linked.model (saved_at TIMESTAMP, model_key "
                 "VARCHAR, rounds JSON)")
@@ -124,7 +125,9 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
         JOIN linked.records a ON a.record_id = d.record_id_l
         JOIN linked.records b ON b.record_id = d.record_id_r
         WHERE d.decision IN ('match', 'no_match')""")
-    summary.clustering = build_clusters(con, config, "_decided")
+    summary.clustering = build_clusters(
+        con, config, "_decided",
+        lambda pairs, out: score_other_pairs(con, scheme, rounds[-1], config, pairs, out))
     step("clustering", "assigning stable person ids")
     summary.persons = assign_person_ids(con, run_id)
     step("ids", "queueing uncertain pairs for review")

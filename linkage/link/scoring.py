@@ -14,7 +14,7 @@ import pyarrow as pa
 from linkage.link.em import Model, fit, pattern_weights
 from linkage.link.records import tf_agreement
 from linkage.link.settings import LinkageConfig
-from linkage.link.vectors import Scheme
+from linkage.link.vectors import HOUSEHOLD, Scheme, vectors_sql
 from linkage.warehouse import quote
 
 
@@ -60,19 +60,31 @@ def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,
 
 
 def score(con: duckdb.DuckDBPyConnection, scheme: Scheme, model: Model,
-          config: LinkageConfig) -> None:
-    """Write linked.pairs: every candidate pair's match weight and probability."""
-    pats, _ = patterns(con, scheme)
+          config: LinkageConfig, vectors: str = "linked.vectors",
+          out: str = "linked.pairs") -> None:
+    """Write `out`: every pair of `vectors` with its match weight and probability."""
+    pats, _ = patterns(con, scheme, vectors)
     weights = pattern_weights(model, pats)
     table = pa.table({f"g_{n}": pa.array(pats[:, i], pa.int8())
                       for i, n in enumerate(scheme.names)} | {"weight": pa.array(weights)})
     con.register("_pattern_weights", table)
     keys = ", ".join(scheme.column(n) for n in scheme.names)
     con.execute(f"""
-        CREATE OR REPLACE TABLE linked.pairs AS
+        CREATE OR REPLACE TABLE {out} AS
         SELECT rid_l, rid_r, rule, guards, match_weight,
                1 / (1 + pow(2, -match_weight)) AS match_probability
         FROM (SELECT v.rid_l, v.rid_r, v.rule, v.guards,
                      w.weight + {tf_adjustment_sql(con, scheme, config)} AS match_weight
-              FROM linked.vectors v JOIN _pattern_weights w USING ({keys}))""")
+              FROM {vectors} v JOIN _pattern_weights w USING ({keys}))""")
     con.unregister("_pattern_weights")
+
+
+def score_other_pairs(con: duckdb.DuckDBPyConnection, scheme: Scheme, model: Model,
+                      config: LinkageConfig, pairs: str, out: str) -> None:
+    """Score pairs that were never candidates (rid_l, rid_r in `pairs`) into `out`: compared
+    now, with no household evidence."""
+    household = ", -1::TINYINT AS g_household" if HOUSEHOLD in scheme.names else ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _other_vectors AS "
+                f"SELECT *{household} FROM ({vectors_sql(con, config, pairs)})")
+    score(con, scheme, model, config, "_other_vectors", out)
+    con.execute("DROP TABLE _other_vectors")

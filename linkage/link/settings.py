@@ -76,12 +76,12 @@ class Household(_Strict):
     # Records of two linked groups that agree on these become candidates in the second round.
     blocking_on: list[str] = ["dob_year"]
     max_group_size: int = Field(default=30, ge=2)  # a shelter "household" says nothing
-    # The family signature: members of two groups who agree on these, where nothing else can
-    # compare them (`signature_when`, SQL over records a and b; `signature_records` narrows
-    # the records that may take part), support each other's pairs.
+    # The family signature: members of two groups who agree on these, one a record of
+    # `signature_left` and the other of `signature_right` (SQL over linked.records: where
+    # nothing else compares them), support each other's pairs.
     signature: list[str] = []
-    signature_records: str = "true"
-    signature_when: str = "false"
+    signature_left: str = "false"
+    signature_right: str = "false"
 
 
 class Guard(_Strict):
@@ -99,6 +99,9 @@ class Clustering(_Strict):
     # A record whose links to two such people differ by less than this many bits links to
     # neither (a nameless TANF child and two twins); the pairs wait in the review queue.
     ambiguity_margin: float = Field(default=5.0, ge=0)
+    # Two records joined only through others are kept apart when they compare this badly
+    # with each other (match weight in bits: two different SSNs, birth dates years apart).
+    chain_min_weight: float = -10.0
 
 
 class Training(_Strict):
@@ -127,6 +130,11 @@ class Thresholds(_Strict):
         return self
 
 
+class Resources(_Strict):
+    # DuckDB's memory for the run; beyond it, DuckDB spills to disk instead of growing.
+    memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
+
+
 class Review(_Strict):
     # Append-only decisions live outside the warehouse so that no rebuild can erase them;
     # a relative path is taken from the warehouse file's folder.
@@ -148,6 +156,7 @@ class LinkageConfig(_Strict):
     training: Training = Training()
     thresholds: Thresholds = Thresholds()
     review: Review = Review()
+    resources: Resources = Resources()
 
     @model_validator(mode="after")
     def _unique_names(self) -> LinkageConfig:
@@ -209,10 +218,8 @@ def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str |
     attempt("review.priority_groups",
             f"SELECT ({config.review.priority_groups})::BOOLEAN FROM staged.groups LIMIT 0")
     hh = config.household
-    attempt("household.signature_records",
-            f"SELECT ({hh.signature_records})::BOOLEAN FROM _check_r")
-    attempt("household.signature_when",
-            f"SELECT ({hh.signature_when})::BOOLEAN FROM _check_r a, _check_r b")
+    for key in ("signature_left", "signature_right"):
+        attempt(f"household.{key}", f"SELECT ({getattr(hh, key)})::BOOLEAN FROM _check_r")
     for j, expr in enumerate(hh.signature):
         attempt(f"household.signature.{j}", f"SELECT {expr} FROM _check_r")
     for j, expr in enumerate(config.household.blocking_on):
