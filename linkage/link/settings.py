@@ -114,7 +114,9 @@ class Training(_Strict):
     # EM starts from these; they only need to order the classes right.
     initial_match_share: float = Field(default=0.5, gt=0, lt=1)  # among candidates
     initial_m_best_level: Probability = 0.9
-    min_probability: float = Field(default=1e-6, gt=0, lt=0.01)  # no level is ever impossible
+    # No level is ever impossible; far below 1e-6, since among a million records two strangers
+    # sharing an SSN is rarer than one pair in a million.
+    min_probability: float = Field(default=1e-12, gt=0, lt=0.01)
     tf_min_share: float = Field(default=1e-5, gt=0, lt=1)  # floor on a value's frequency
 
 
