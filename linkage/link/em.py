@@ -63,13 +63,18 @@ def _start(levels: np.ndarray, counts: np.ndarray, n_levels: int,
 
 def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list[list[str]],
         *, max_iterations: int = 200, tolerance: float = 1e-7, match_share: float = 0.3,
-        best_m: float = 0.9, floor: float = 1e-6, fixed: Model | None = None) -> Model:
+        best_m: float = 0.9, floor: float = 1e-6, fixed: Model | None = None,
+        non_match: np.ndarray | None = None) -> Model:
     """Estimate lambda, m and u from patterns (rows of level indexes, -1 = no evidence; the
     last index of each comparison is "different") and how many pairs have each pattern.
 
     With `fixed`, lambda and the comparisons it holds keep its values and only the others
     are estimated: a comparison added later (household evidence) cannot then pull the model
-    toward "same family" instead of "same person"."""
+    toward "same family" instead of "same person".
+
+    `non_match` marks rows known to hold no matches (random pairs standing for the pairs
+    blocking never proposes): they inform u and lambda only. Weighted by hundreds of
+    thousands, even a tiny posterior on them would otherwise swamp m."""
     patterns = np.asarray(patterns, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.float64)
     n_levels = [len(lab) for lab in labels]
@@ -102,6 +107,8 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
         top = np.maximum(a, b)
         total = top + np.log(np.exp(a - top) + np.exp(b - top))
         post = np.exp(a - total)
+        if non_match is not None:
+            post[non_match] = 0.0
         history.append(float((counts * total).sum()))
         new_lam = lam if fixed is not None else float((counts * post).sum() / counts.sum())
         new_lam = min(max(new_lam, floor), 1 - floor)

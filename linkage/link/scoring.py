@@ -39,9 +39,10 @@ def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
     counts = np.concatenate([cand_counts, rest_counts * sample_weight])
     t = config.training
     share = t.initial_match_share * cand_counts.sum() / counts.sum()
+    sampled = np.concatenate([np.zeros(len(cand_counts), bool), np.ones(len(rest_counts), bool)])
     return fit(pats, counts, scheme.names, scheme.labels, max_iterations=t.max_iterations,
-               tolerance=t.tolerance, match_share=share,
-               best_m=t.initial_m_best_level, floor=t.min_probability, fixed=fixed)
+               tolerance=t.tolerance, match_share=share, best_m=t.initial_m_best_level,
+               floor=t.min_probability, fixed=fixed, non_match=sampled)
 
 
 def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,
