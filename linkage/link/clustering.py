@@ -74,7 +74,7 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
             SELECT a.rid, b.rid FROM
                 (SELECT m.*, c.comp FROM linked.memberships m JOIN _comp c USING (rid)) a
             JOIN (SELECT m.*, c.comp FROM linked.memberships m JOIN _comp c USING (rid)) b
-              ON a.comp = b.comp AND a.group_key = b.group_key AND a.rid < b.rid
+              ON a.comp = b.comp AND a.gid = b.gid AND a.rid < b.rid
             WHERE coalesce(a.start_date <= coalesce(b.end_date, b.start_date), true)
               AND coalesce(b.start_date <= coalesce(a.end_date, a.start_date), true)"""
     chained = ""
@@ -137,8 +137,10 @@ def _drop_ambiguous(con: duckdb.DuckDBPyConnection, margin: float) -> int:
     Returns the number of links dropped."""
     rows = con.execute("""
         WITH e AS (SELECT rid_l AS x, rid_r AS y, w FROM _edges WHERE isfinite(w)),
-        snap AS (SELECT DISTINCT rid, group_key || '@' || coalesce(start_date::VARCHAR, '')
-                     AS g FROM linked.memberships),
+        snap AS (  -- a group at one moment: its members then are different people
+            SELECT DISTINCT rid, gid::BIGINT * 100000
+                   + coalesce(start_date - DATE '1900-01-01', 99999) AS g
+            FROM linked.memberships),
         cross_links AS (
             SELECT sx.g AS gx, sy.g AS gy, e.x, e.y, e.w FROM e
             JOIN snap sx ON sx.rid = e.x JOIN snap sy ON sy.rid = e.y

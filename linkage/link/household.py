@@ -28,9 +28,9 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
     hh = config.household
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hh AS
-        SELECT DISTINCT rid, group_key FROM linked.memberships
-        WHERE group_key IN (SELECT group_key FROM linked.memberships GROUP BY group_key
-                            HAVING count(DISTINCT rid) BETWEEN 2 AND {hh.max_group_size});
+        SELECT DISTINCT rid, gid FROM linked.memberships
+        WHERE gid IN (SELECT gid FROM linked.memberships GROUP BY gid
+                      HAVING count(DISTINCT rid) BETWEEN 2 AND {hh.max_group_size});
         CREATE OR REPLACE TEMP TABLE _glinks AS
         WITH links AS (
             SELECT rid_l AS x, rid_r AS y FROM linked.pairs
@@ -38,7 +38,7 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
             UNION ALL
             SELECT rid_r, rid_l FROM linked.pairs
             WHERE match_probability >= {hh.confidence} AND len(guards) = 0)
-        SELECT DISTINCT mx.group_key AS gx, my.group_key AS gy, x, y
+        SELECT DISTINCT mx.gid AS gx, my.gid AS gy, x, y
         FROM links JOIN _hh mx ON mx.rid = x JOIN _hh my ON my.rid = y;
     """)
     if hh.signature:
@@ -48,8 +48,8 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
         CREATE OR REPLACE TEMP TABLE _hh_pairs AS
         SELECT DISTINCT ma.rid AS rid_l, mb.rid AS rid_r, 'household' AS rule
         FROM (SELECT DISTINCT gx, gy FROM _glinks) g
-        JOIN _hh ma ON ma.group_key = g.gx
-        JOIN _hh mb ON mb.group_key = g.gy
+        JOIN _hh ma ON ma.gid = g.gx
+        JOIN _hh mb ON mb.gid = g.gy
         JOIN linked.records a ON a.rid = ma.rid
         JOIN linked.records b ON b.rid = mb.rid
         WHERE ma.rid < mb.rid AND {on}
@@ -79,13 +79,13 @@ def _add_signature_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig) 
     not_null = " AND ".join(f"({expr}) IS NOT NULL" for expr in hh.signature)
 
     def side(condition: str) -> str:
-        return (f"SELECT r.rid, h.group_key, {select} FROM linked.records r "
+        return (f"SELECT r.rid, h.gid, {select} FROM linked.records r "
                 f"JOIN _hh h USING (rid) WHERE {not_null} AND ({condition})")
 
     con.execute(f"""
         INSERT INTO _glinks
         WITH agree AS (
-            SELECT DISTINCT a.group_key AS gx, b.group_key AS gy, a.rid AS x, b.rid AS y
+            SELECT DISTINCT a.gid AS gx, b.gid AS gy, a.rid AS x, b.rid AS y
             FROM ({side(hh.signature_left)}) a JOIN ({side(hh.signature_right)}) b
             USING ({keys})),
         families AS (  -- one agreement is a coincidence at scale; two are a family
@@ -105,7 +105,7 @@ def _add_level(con: duckdb.DuckDBPyConnection, table: str) -> None:
         FROM {table} v
         JOIN _hh ma ON ma.rid = v.rid_l
         JOIN _hh mb ON mb.rid = v.rid_r
-        JOIN _glinks g ON g.gx = ma.group_key AND g.gy = mb.group_key
+        JOIN _glinks g ON g.gx = ma.gid AND g.gy = mb.gid
         WHERE g.x NOT IN (v.rid_l, v.rid_r) AND g.y NOT IN (v.rid_l, v.rid_r)
         GROUP BY ALL;
         CREATE OR REPLACE TABLE {table} AS

@@ -59,32 +59,52 @@ def assign_person_ids(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, 
         if cluster not in given and person_id not in used:
             given[cluster] = person_id
             used.add(person_id)
-    taken = {row[0] for row in con.execute(
-        "SELECT DISTINCT person_id FROM linked.person_id_history "
-        "UNION SELECT person_id FROM linked.persons").fetchall()}
-    fresh = con.execute("""
-        SELECT cluster, min(record_id) FROM _now
-        WHERE cluster NOT IN (SELECT cluster FROM _kept) GROUP BY cluster
-        ORDER BY min(record_id)""").fetchall()
-    created: list[int] = []
-    for cluster, first in fresh:
-        if cluster not in given:
-            given[cluster] = _new_id(first, taken)
-            taken.add(given[cluster])
-            created.append(cluster)
-    con.register("_given", pa.table({"cluster": pa.array(list(given), pa.int64()),
-                                     "person_id": pa.array(list(given.values()), pa.string())}))
+    con.register("_inherited", pa.table({
+        "cluster": pa.array(list(given), pa.int64()),
+        "person_id": pa.array(list(given.values()), pa.string())}))
+    # New people: an id from their smallest record id, in SQL; the rare id already taken
+    # (or drawn twice) is salted in Python.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _fresh AS
+        SELECT cluster, first, 'P' || upper(left(sha256(first || '#0'), 12)) AS person_id
+        FROM (SELECT cluster, min(record_id) AS first FROM _now
+              WHERE cluster NOT IN (SELECT cluster FROM _kept)
+                AND cluster NOT IN (SELECT cluster FROM _inherited)
+              GROUP BY cluster)""")
+    clashes = con.execute("""
+        SELECT cluster, first FROM _fresh
+        WHERE person_id IN (SELECT person_id FROM linked.person_id_history
+                            UNION ALL SELECT person_id FROM linked.persons
+                            UNION ALL SELECT person_id FROM _inherited)
+        UNION
+        SELECT cluster, first FROM (
+            SELECT cluster, first,
+                   row_number() OVER (PARTITION BY person_id ORDER BY first) AS k
+            FROM _fresh) WHERE k > 1
+        ORDER BY first""").fetchall()
+    if clashes:
+        taken = {row[0] for row in con.execute(
+            "SELECT person_id FROM linked.person_id_history UNION SELECT person_id "
+            "FROM linked.persons UNION SELECT person_id FROM _inherited UNION "
+            "SELECT person_id FROM _fresh").fetchall()}
+        for cluster, first in clashes:
+            new = _new_id(first, taken)
+            taken.add(new)
+            con.execute("UPDATE _fresh SET person_id = ? WHERE cluster = ?", [new, cluster])
+    created = con.execute("SELECT count(*) FROM _fresh").fetchall()[0][0]
     at = datetime.now().isoformat(sep=" ", timespec="seconds")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ids AS
-        SELECT cluster, person_id FROM _kept UNION ALL SELECT cluster, person_id FROM _given;
+        SELECT cluster, person_id FROM _kept UNION ALL SELECT cluster, person_id FROM _inherited
+        UNION ALL SELECT cluster, person_id FROM _fresh;
         INSERT INTO linked.person_id_history
         SELECT '{run_id}', TIMESTAMP '{at}', i.person_id,
                CASE WHEN count(DISTINCT o.person_id) > 1 THEN 'merged' ELSE 'created' END,
                list(DISTINCT o.person_id ORDER BY o.person_id)
                    FILTER (WHERE o.person_id IS NOT NULL AND o.person_id <> i.person_id),
                any_value(n.n)
-        FROM _given g JOIN _ids i USING (cluster)
+        FROM (SELECT cluster FROM _inherited UNION ALL SELECT cluster FROM _fresh) g
+        JOIN _ids i USING (cluster)
         JOIN (SELECT cluster, count(*) AS n FROM _now GROUP BY cluster) n USING (cluster)
         LEFT JOIN _overlap o USING (cluster)
         GROUP BY i.person_id
@@ -108,11 +128,12 @@ def assign_person_ids(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, 
         SELECT n.record_id, i.person_id FROM _now n JOIN _ids i USING (cluster)
         ORDER BY n.record_id;
     """)
-    con.unregister("_given")
+    con.unregister("_inherited")
     counts = con.execute(f"""
         SELECT event, count(*) FROM linked.person_id_history WHERE run_id = '{run_id}'
         GROUP BY event""").fetchall()
-    con.execute("DROP TABLE _now; DROP TABLE _overlap; DROP TABLE _kept; DROP TABLE _ids")
+    con.execute("DROP TABLE _now; DROP TABLE _overlap; DROP TABLE _kept; DROP TABLE _ids; "
+                "DROP TABLE _fresh")
     return dict(counts) | {"persons": con.execute(
         "SELECT count(DISTINCT person_id) FROM linked.persons").fetchall()[0][0],
-        "new_ids": len(created)}
+        "new_ids": created}

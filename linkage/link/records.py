@@ -1,8 +1,9 @@
 """`linked.records`: the columns the model compares, one row per staged person record.
 
 Each record gets a small integer `rid` (in record_id order, so the same inputs give the same
-numbers) because every later join runs on pairs of them; its cases and households as `groups`;
-and, for each column with a term-frequency adjustment, the share of records holding its value.
+numbers) because every later join runs on pairs of them; its cases and households as `groups`
+(group numbers, `gid` in linked.memberships); and, for each column with a term-frequency
+adjustment, the share of records holding its value.
 """
 
 from __future__ import annotations
@@ -39,21 +40,24 @@ def tf_columns(config: LinkageConfig) -> list[str]:
 
 
 def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
-    """Write linked.records and linked.memberships (rid -> group, with dates); return the
-    number of records."""
+    """Write linked.records and linked.memberships (rid -> group, with dates; `gid` numbers
+    the groups, since every later join on them runs on pairs); return the number of
+    records."""
     con.execute("CREATE SCHEMA IF NOT EXISTS linked")
     register_nickname_roots(con)
     select = ", ".join(f"{expr} AS {quote(name)}" for name, expr in config.records.items())
     con.execute(f"""
-        CREATE OR REPLACE TABLE linked.memberships AS
-        SELECT r.rid, m.group_type || ':' || m.group_id AS group_key, m.role,
-               m.start_date, m.end_date
-        FROM staged.memberships m
-        JOIN (SELECT record_id, (row_number() OVER (ORDER BY record_id))::INTEGER AS rid
-              FROM staged.person_records) r USING (record_id);
         CREATE OR REPLACE TEMP TABLE _records AS
         SELECT (row_number() OVER (ORDER BY record_id))::INTEGER AS rid, {select}
         FROM staged.person_records;
+        CREATE OR REPLACE TABLE linked.memberships AS
+        SELECT r.rid, g.gid, g.group_key, m.role, m.start_date, m.end_date
+        FROM staged.memberships m
+        JOIN _records r USING (record_id)
+        JOIN (SELECT group_key, (row_number() OVER (ORDER BY group_key))::INTEGER AS gid
+              FROM (SELECT DISTINCT group_type || ':' || group_id AS group_key
+                    FROM staged.memberships)) g
+          ON g.group_key = m.group_type || ':' || m.group_id;
     """)
     shares = []
     for column in tf_columns(config):
@@ -66,12 +70,11 @@ def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
                         for c in tf_columns(config))
     con.execute(f"""
         CREATE OR REPLACE TABLE linked.records AS
-        SELECT r.*, coalesce(g.groups, []::VARCHAR[]) AS groups{tf_select}
+        SELECT r.*, coalesce(g.groups, []::INTEGER[]) AS groups{tf_select}
         FROM _records r
-        LEFT JOIN (SELECT rid, list(DISTINCT group_key ORDER BY group_key) AS groups
+        LEFT JOIN (SELECT rid, list(DISTINCT gid ORDER BY gid) AS groups
                    FROM linked.memberships GROUP BY rid) g USING (rid)
-        {' '.join(shares)}
-        ORDER BY rid;
+        {' '.join(shares)};
         DROP TABLE _records;
     """)
     return con.execute("SELECT count(*) FROM linked.records").fetchall()[0][0]

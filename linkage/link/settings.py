@@ -197,7 +197,7 @@ def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str |
 
     select = ", ".join(f"{expr} AS {name}" for name, expr in config.records.items())
     if not attempt("records", f"CREATE OR REPLACE TEMP TABLE _check_r AS SELECT {select}, "
-                              f"[]::VARCHAR[] AS groups FROM staged.person_records LIMIT 0"):
+                              f"[]::INTEGER[] AS groups FROM staged.person_records LIMIT 0"):
         raise ConfigError("\n".join(problems))
     columns = [row[0] for row in con.execute("DESCRIBE _check_r").fetchall()]
     pair = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in columns)

@@ -43,7 +43,9 @@ def resolve_pair(con: duckdb.DuckDBPyConnection, pair: str) -> tuple[str, str]:
 
 def _record(con: duckdb.DuckDBPyConnection, record_id: str) -> dict:
     frame = con.execute(f"""
-        SELECT p.* REPLACE (p.dob::VARCHAR AS dob), '***-**-' || p.ssn_last4 AS ssn_masked, r.groups
+        SELECT p.* REPLACE (p.dob::VARCHAR AS dob), '***-**-' || p.ssn_last4 AS ssn_masked,
+               (SELECT list(DISTINCT m.group_key ORDER BY m.group_key)
+                FROM linked.memberships m WHERE m.rid = r.rid) AS groups
         FROM staged.person_records p JOIN linked.records r USING (record_id)
         WHERE record_id = {literal(record_id)}""").fetchdf()
     return {k: (None if v is None or v != v else v) for k, v in frame.iloc[0].to_dict().items()}
