@@ -82,12 +82,15 @@ def _add_signature_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig) 
         return (f"SELECT r.rid, h.gid, {select} FROM linked.records r "
                 f"JOIN _hh h USING (rid) WHERE {not_null} AND ({condition})")
 
+    agree = " UNION ".join(
+        f"SELECT a.gid AS gx, b.gid AS gy, a.rid AS x, b.rid AS y "
+        f"FROM ({side(sides.left)}) a JOIN ({side(sides.right)}) b USING ({keys})"
+        for sides in hh.signature_pairs)
+    if not agree:
+        return
     con.execute(f"""
         INSERT INTO _glinks
-        WITH agree AS (
-            SELECT DISTINCT a.gid AS gx, b.gid AS gy, a.rid AS x, b.rid AS y
-            FROM ({side(hh.signature_left)}) a JOIN ({side(hh.signature_right)}) b
-            USING ({keys})),
+        WITH agree AS ({agree}),
         families AS (  -- one agreement is a coincidence at scale; two are a family
             SELECT gx, gy FROM agree GROUP BY gx, gy
             HAVING count(DISTINCT x) >= 2 AND count(DISTINCT y) >= 2),

@@ -68,6 +68,11 @@ class Comparison(_Strict):
         return self
 
 
+class SignaturePair(_Strict):
+    left: str = Field(min_length=1)
+    right: str = Field(min_length=1)
+
+
 class Household(_Strict):
     """Household evidence: other members of the two records' groups already link."""
 
@@ -76,12 +81,11 @@ class Household(_Strict):
     # Records of two linked groups that agree on these become candidates in the second round.
     blocking_on: list[str] = ["dob_year"]
     max_group_size: int = Field(default=30, ge=2)  # a shelter "household" says nothing
-    # The family signature: members of two groups who agree on these, one a record of
-    # `signature_left` and the other of `signature_right` (SQL over linked.records: where
-    # nothing else compares them), support each other's pairs.
+    # The family signature: members of two groups who agree on these, where nothing else
+    # compares them (one record of a `signature_pairs` entry's `left`, the other of its
+    # `right`: SQL over linked.records), support each other's pairs.
     signature: list[str] = []
-    signature_left: str = "false"
-    signature_right: str = "false"
+    signature_pairs: list[SignaturePair] = []
 
 
 class Guard(_Strict):
@@ -220,8 +224,10 @@ def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str |
     attempt("review.priority_groups",
             f"SELECT ({config.review.priority_groups})::BOOLEAN FROM staged.groups LIMIT 0")
     hh = config.household
-    for key in ("signature_left", "signature_right"):
-        attempt(f"household.{key}", f"SELECT ({getattr(hh, key)})::BOOLEAN FROM _check_r")
+    for i, sides in enumerate(hh.signature_pairs):
+        for key in ("left", "right"):
+            attempt(f"household.signature_pairs.{i}.{key}",
+                    f"SELECT ({getattr(sides, key)})::BOOLEAN FROM _check_r")
     for j, expr in enumerate(hh.signature):
         attempt(f"household.signature.{j}", f"SELECT {expr} FROM _check_r")
     for j, expr in enumerate(config.household.blocking_on):
