@@ -1,9 +1,9 @@
 """`linked.records`: the columns the model compares, one row per staged person record.
 
-Each record gets a small integer `rid` (in record_id order, so the same inputs give the same
-numbers) because every later join runs on pairs of them; its cases and households as `groups`
-(group numbers, `gid` in linked.memberships); and, for each column with a term-frequency
-adjustment, the share of records holding its value.
+Each record gets a small integer `rid` (its row in staged.person_records, which the same
+inputs always fill in the same order) because every later join runs on pairs of them; its
+cases and households as `groups` (group numbers, `gid` in linked.memberships); and, for each
+column with a term-frequency adjustment, the share of records holding its value.
 """
 
 from __future__ import annotations
@@ -48,8 +48,7 @@ def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
     select = ", ".join(f"{expr} AS {quote(name)}" for name, expr in config.records.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _records AS
-        SELECT (row_number() OVER (ORDER BY record_id))::INTEGER AS rid, {select}
-        FROM staged.person_records;
+        SELECT (rowid + 1)::INTEGER AS rid, {select} FROM staged.person_records;
         CREATE OR REPLACE TABLE linked.memberships AS
         SELECT r.rid, g.gid, g.group_key, m.role, m.start_date, m.end_date
         FROM staged.memberships m
