@@ -23,13 +23,13 @@ from linkage.link.clustering import build_clusters
 from linkage.link.em import Model
 from linkage.link.explain import explain, model_spec, waterfall_spec, write_charts
 from linkage.link.household import add_household_evidence
-from linkage.link.identity import assign_person_ids
 from linkage.link.records import build_records
 from linkage.link.scoring import score, score_other_pairs, train
 from linkage.link.settings import LINKAGE_CONFIG, LinkageConfig, check_sql
 from linkage.link.vectors import build_sample, build_vectors, scheme_of
 from linkage.review.decisions import decisions_path, load_latest
 from linkage.review.queue import build_queue
+from linkage.stable_ids import assign_person_ids
 
 Progress = Callable[[str], None]
 
