@@ -132,3 +132,106 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
 def write_report(result: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def _pr(found: int, predicted: int, true: int) -> dict:
+    precision, recall = _ratio(found, predicted), _ratio(found, true)
+    return {"predicted": predicted, "true": true, "correct": found, "precision": precision,
+            "recall": recall, "f1": _f1(precision, recall)}
+
+
+def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
+    """Families and the four marts against the truth's answers (truth/answers/*.csv)."""
+    answers = truth / "answers"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _rec_truth AS
+        SELECT r.record_id, r.true_person_id, r.true_family_id, lp.person_id
+        FROM read_csv({literal(str(truth / 'records.csv'))}, all_varchar=true) r
+        JOIN linked.persons lp USING (record_id);
+        CREATE OR REPLACE TEMP TABLE _person_truth AS  -- each person's majority true person
+        SELECT person_id, mode(true_person_id) AS true_person_id,
+               mode(true_family_id) AS true_family_id FROM _rec_truth GROUP BY person_id;
+        CREATE OR REPLACE TEMP TABLE _family_truth AS
+        SELECT m.family_id, mode(t.true_family_id) AS true_family_id
+        FROM families.members m JOIN _rec_truth t USING (record_id) GROUP BY m.family_id;
+    """)
+
+    def answer(name: str) -> str:
+        return f"read_csv({literal(str(answers / (name + '.csv')))}, all_varchar=true)"
+
+    joint = con.execute(f"""
+        WITH pred AS (SELECT f.family_id, t.true_family_id FROM families.families f
+                      JOIN _family_truth t USING (family_id) WHERE f.joint),
+             truth AS (SELECT DISTINCT true_family_id FROM {answer('joint_families')})
+        SELECT (SELECT count(*) FROM pred WHERE true_family_id IN (SELECT * FROM truth)),
+               (SELECT count(*) FROM pred),
+               (SELECT count(*) FROM truth),
+               (SELECT count(DISTINCT true_family_id) FROM pred
+                WHERE true_family_id IN (SELECT * FROM truth))""").fetchall()[0]
+    result = {"joint_families": _pr(joint[0], joint[1], joint[2])}
+    result["joint_families"]["recall"] = _ratio(joint[3], joint[2])
+    result["joint_families"]["f1"] = _f1(result["joint_families"]["precision"],
+                                         result["joint_families"]["recall"])
+    leads = con.execute(f"""
+        WITH pred AS (
+            SELECT DISTINCT l.cw_case_id, c.true_person_id AS child, p.true_person_id AS parent
+            FROM marts.absent_parent_leads l
+            JOIN _rec_truth c ON c.record_id = l.child_record_id
+            JOIN _person_truth p ON p.person_id = l.parent_person_id),
+        truth AS (SELECT DISTINCT cw_case_id, child_true_person_id AS child,
+                         parent_true_person_id AS parent FROM {answer('absent_parents')})
+        SELECT (SELECT count(*) FROM pred JOIN truth USING (cw_case_id, child, parent)),
+               (SELECT count(*) FROM pred), (SELECT count(*) FROM truth)""").fetchall()[0]
+    result["absent_parent_leads"] = _pr(*leads)
+    top, with_locate = con.execute(f"""
+        WITH truth AS (SELECT * FROM {answer('absent_parents')}
+                       WHERE coalesce(locate_address, '') <> ''),
+        top AS (SELECT l.cw_case_id, c.true_person_id AS child, l.address
+                FROM marts.absent_parent_leads l
+                JOIN _rec_truth c ON c.record_id = l.child_record_id
+                WHERE l.seen_in = 'cs'
+                QUALIFY row_number() OVER (PARTITION BY l.cw_case_id, l.child_person_id,
+                                                        l.parent_person_id
+                                           ORDER BY l.lead_rank) = 1)
+        SELECT count(*) FILTER (WHERE starts_with(top.address, truth.locate_address)),
+               count(*)
+        FROM truth LEFT JOIN top
+          ON top.cw_case_id = truth.cw_case_id AND top.child = truth.child_true_person_id
+    """).fetchall()[0]
+    result["absent_parent_leads"]["top_cs_lead_is_latest_locate"] = _ratio(top, with_locate)
+    housing = con.execute(f"""
+        WITH pred AS (SELECT DISTINCT cw_case_id, hmis_household_id
+                      FROM marts.supportive_housing_eligible),
+        truth AS (SELECT DISTINCT cw_case_id, hmis_household_id
+                  FROM {answer('homeless_with_open_cw')})
+        SELECT (SELECT count(*) FROM pred JOIN truth USING (cw_case_id, hmis_household_id)),
+               (SELECT count(*) FROM pred), (SELECT count(*) FROM truth)""").fetchall()[0]
+    result["supportive_housing_eligible"] = _pr(*housing)
+    support = con.execute(f"""
+        WITH pred AS (SELECT DISTINCT cs_case_id,
+                             replace(cs_child_record_id, 'cs:', '') AS member
+                      FROM marts.support_in_error WHERE kind = 'paid_while_in_care'),
+        truth AS (SELECT DISTINCT cs_case_id, cs_child_member_id AS member
+                  FROM {answer('support_in_error')})
+        SELECT (SELECT count(*) FROM pred JOIN truth USING (cs_case_id, member)),
+               (SELECT count(*) FROM pred), (SELECT count(*) FROM truth)""").fetchall()[0]
+    result["support_in_error"] = _pr(*support)
+    largest_true, largest, bigger, bigger_merged = con.execute("""
+        WITH true_sizes AS (SELECT true_family_id, count(DISTINCT true_person_id) AS n
+                            FROM _rec_truth GROUP BY 1),
+        sizes AS (SELECT m.family_id, count(DISTINCT m.person_id) AS n,
+                         count(DISTINCT t.true_family_id) AS true_families
+                  FROM families.members m JOIN _rec_truth t USING (record_id)
+                  GROUP BY m.family_id)
+        SELECT (SELECT max(n) FROM true_sizes), (SELECT max(n) FROM sizes),
+               (SELECT count(*) FROM sizes WHERE n > (SELECT max(n) FROM true_sizes)),
+               (SELECT count(*) FROM sizes WHERE n > (SELECT max(n) FROM true_sizes)
+                  AND family_id IN (
+                      SELECT m.family_id FROM families.members m
+                      JOIN _rec_truth t USING (record_id)
+                      GROUP BY m.family_id, m.person_id
+                      HAVING count(DISTINCT t.true_person_id) > 1))""").fetchall()[0]
+    result["family_sizes"] = {"largest_true_family": largest_true, "largest_family": largest,
+                              "families_larger_than_any_true_one": bigger,
+                              "of_which_hold_a_wrongly_merged_person": bigger_merged}
+    return result

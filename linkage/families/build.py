@@ -1,0 +1,175 @@
+"""`families.*`: persons joined into families through the cases and households they share.
+
+A family is a connected group of cases and households (CW case, CS case, HMIS household, TANF
+case) that share linked persons. Two rules keep one hub from chaining unrelated families into
+a giant one, and every family they touch is reported (`oversized`, `hubs`):
+- a group with more than `max_group_persons` persons (a shelter recorded as one household)
+  joins nobody: it stays a family of its own;
+- a family of more than `max_family_persons` persons is cut at its hubs, the persons on at
+  least `hub_min_groups` of its groups (a grandmother on many cases, a wrongly merged
+  person): they stay members of each of their groups' families but no longer join them.
+Family ids are stable across runs the way person ids are (linkage.stable_ids).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from linkage.families.settings import MartsConfig
+from linkage.stable_ids import IdTables, assign_stable_ids
+from linkage.warehouse import literal
+
+FAMILY_IDS = IdTables("families.family_ids", "families.family_id_history", "person_id",
+                      "family_id", "F")
+
+
+def as_of(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> date:
+    """The date the lists are as of: configured, else the latest date the extracts show."""
+    if config.as_of:
+        return config.as_of
+    latest = con.execute("""
+        SELECT max(d) FROM (
+            SELECT max(start_date) AS d FROM staged.events
+            UNION ALL SELECT max(coalesce(end_date, start_date)) FROM staged.memberships
+            UNION ALL SELECT max(end_date) FROM staged.events)""").fetchall()[0][0]
+    return latest or date.today()
+
+
+def _group_components(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> dict[str, int]:
+    """_family_of(gid, family): connected groups, with the two hub rules applied."""
+    f = config.families
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pg AS
+        SELECT DISTINCT p.person_id, g.gid, g.n_persons
+        FROM _memberships m JOIN linked.persons p USING (record_id)
+        JOIN (SELECT gid, count(DISTINCT person_id) AS n_persons FROM _memberships
+              JOIN linked.persons USING (record_id) GROUP BY gid) g USING (gid);
+        CREATE OR REPLACE TEMP TABLE _pid AS
+        SELECT person_id, (row_number() OVER (ORDER BY person_id))::INTEGER - 1 AS pix
+        FROM (SELECT DISTINCT person_id FROM _pg);
+    """)
+    n_groups = con.execute("SELECT max(gid) + 1 FROM _memberships").fetchall()[0][0] or 0
+    n_people = con.execute("SELECT count(*) FROM _pid").fetchall()[0][0]
+    hubs: set[int] = set()
+    edges = con.execute(f"""
+        SELECT g.gid, n_groups + p.pix AS pnode FROM _pg g JOIN _pid p USING (person_id),
+               (SELECT {n_groups} AS n_groups)
+        WHERE g.n_persons <= {f.max_group_persons}""").fetchnumpy()
+    group_of_edge, person_node = edges["gid"], edges["pnode"]
+    for _ in range(3):  # cut at the hubs of oversized families, then look again
+        keep = ~np.isin(person_node, np.fromiter(hubs, dtype=np.int64)) if hubs else \
+            np.ones(len(person_node), bool)
+        size = n_groups + n_people
+        graph = coo_matrix((np.ones(int(keep.sum()), np.int8),
+                            (group_of_edge[keep], person_node[keep])), shape=(size, size))
+        label = connected_components(graph, directed=False)[1]
+        con.register("_label", pa.table({"gid": pa.array(np.arange(n_groups, dtype=np.int32)),
+                                         "family": pa.array(label[:n_groups].astype(np.int64))}))
+        con.execute("CREATE OR REPLACE TEMP TABLE _family_of AS SELECT * FROM _label")
+        con.unregister("_label")
+        new_hubs = {row[0] for row in con.execute(f"""
+            WITH sized AS (SELECT family, count(DISTINCT person_id) AS n FROM _pg
+                           JOIN _family_of USING (gid) GROUP BY family)
+            SELECT {n_groups} + p.pix FROM _pg g JOIN _family_of USING (gid)
+            JOIN sized USING (family) JOIN _pid p USING (person_id)
+            WHERE sized.n > {f.max_family_persons}
+            GROUP BY p.pix HAVING count(DISTINCT g.gid) >= {f.hub_min_groups}""").fetchall()}
+        if new_hubs <= hubs:
+            break
+        hubs |= new_hubs
+    con.register("_hubs", pa.table({"pix": pa.array([h - n_groups for h in sorted(hubs)],
+                                                    pa.int32())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE _hub_persons AS SELECT person_id FROM _pid "
+                "WHERE pix IN (SELECT pix FROM _hubs)")
+    con.unregister("_hubs")
+    return {"hubs": len(hubs)}
+
+
+def build_families(con: duckdb.DuckDBPyConnection, config: MartsConfig,
+                   run_id: str | None = None) -> dict[str, int]:
+    """Write families.members, families.families, families.relationships."""
+    run_id = run_id or datetime.now().strftime("%Y%m%dT%H%M%S")
+    day = as_of(con, config)
+    con.execute("""
+        CREATE SCHEMA IF NOT EXISTS families;
+        CREATE OR REPLACE TEMP TABLE _memberships AS
+        SELECT m.*, g.gid FROM staged.memberships m
+        JOIN (SELECT group_type, group_id,
+                     (row_number() OVER (ORDER BY group_type, group_id))::INTEGER - 1 AS gid
+              FROM (SELECT DISTINCT group_type, group_id FROM staged.memberships)) g
+          USING (group_type, group_id);
+    """)
+    counts = _group_components(con, config)
+    # stable ids: a family is the set of its persons (hubs count in each of their families)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _family_persons AS
+        SELECT DISTINCT p.person_id, f.family AS cluster FROM _memberships m
+        JOIN linked.persons p USING (record_id) JOIN _family_of f USING (gid)""")
+    counts |= assign_stable_ids(con, "_family_persons", FAMILY_IDS, run_id)
+    f = config.families
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _family_id AS
+        SELECT fp.cluster AS family, mode(i.family_id) AS family_id
+        FROM _family_persons fp JOIN families.family_ids i USING (person_id)
+        GROUP BY fp.cluster""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE families.members AS
+        SELECT fi.family_id, p.person_id, m.role, m.system, m.group_type, m.group_id,
+               m.start_date AS since, m.end_date AS until, m.record_id,
+               p.person_id IN (SELECT person_id FROM _hub_persons) AS hub
+        FROM _memberships m JOIN linked.persons p USING (record_id)
+        JOIN _family_of f USING (gid) JOIN _family_id fi ON fi.family = f.family
+        ORDER BY fi.family_id, p.person_id;
+        CREATE OR REPLACE TABLE families.families AS
+        SELECT family_id,
+               list(DISTINCT system ORDER BY system) AS systems,
+               count(DISTINCT person_id) AS n_persons,
+               count(DISTINCT group_type || ':' || group_id) AS n_groups,
+               bool_or(group_type = 'cw_case' AND (until IS NULL OR until > DATE '{day}'))
+                   AS open_cw_case,
+               count(DISTINCT system) >= {config.joint_families.min_systems} AS joint,
+               count(DISTINCT person_id) > {f.max_family_persons}
+                   OR bool_or(group_type || ':' || group_id IN (
+                       SELECT group_type || ':' || group_id FROM _memberships
+                       JOIN linked.persons USING (record_id)
+                       GROUP BY ALL HAVING count(DISTINCT person_id) > {f.max_group_persons}))
+                   AS oversized,
+               list(DISTINCT person_id ORDER BY person_id) FILTER (WHERE hub) AS hubs,
+               min(since) AS first_seen, max(coalesce(until, since)) AS last_seen
+        FROM families.members GROUP BY family_id ORDER BY family_id;
+    """)
+    _relationships(con, config)
+    counts |= dict(zip(("families", "joint", "oversized", "largest"), con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE joint), count(*) FILTER (WHERE oversized), "
+        "max(n_persons) FROM families.families").fetchall()[0], strict=True))
+    con.execute("DROP TABLE _memberships; DROP TABLE _pg; DROP TABLE _pid; "
+                "DROP TABLE _family_of; DROP TABLE _family_persons; DROP TABLE _family_id")
+    return counts
+
+
+def _relationships(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> None:
+    """families.relationships(parent, child, relation, systems, groups): parent -> child edges
+    read off the roles in each group, with the systems that support each edge."""
+    rules = [f"({literal(system)}, {literal(role)}, {literal(relation)})"
+             for system, roles in config.families.parent_roles.items()
+             for role, relation in roles.items()]
+    con.execute(f"""
+        CREATE OR REPLACE TABLE families.relationships AS
+        WITH rules(system, role, relation) AS (VALUES {', '.join(rules)}),
+        parents AS (SELECT m.*, r.relation FROM families.members m JOIN rules r
+                    USING (system, role)),
+        children AS (SELECT * FROM families.members WHERE role = 'child')
+        SELECT p.person_id AS parent_person_id, c.person_id AS child_person_id,
+               p.relation, list(DISTINCT p.system ORDER BY p.system) AS systems,
+               list(DISTINCT p.group_type || ':' || p.group_id) AS groups,
+               any_value(p.family_id) AS family_id
+        FROM parents p JOIN children c
+          ON c.group_type = p.group_type AND c.group_id = p.group_id
+         AND c.person_id <> p.person_id
+        GROUP BY ALL""")

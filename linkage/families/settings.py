@@ -1,0 +1,74 @@
+"""Rules for families and the marts (`configs/marts.yaml`), validated on load."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from linkage.config import CONFIG_DIR, load_config
+from linkage.sources import Role
+
+MARTS_CONFIG = CONFIG_DIR / "marts.yaml"
+Count = Annotated[int, Field(ge=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Families(_Strict):
+    max_group_persons: Count = 15
+    max_family_persons: Count = 30
+    hub_min_groups: Annotated[int, Field(ge=2)] = 4
+    # system -> canonical role -> relation of that member to the group's children
+    parent_roles: dict[str, dict[Role, str]]
+
+
+class JointFamilies(_Strict):
+    min_systems: Annotated[int, Field(ge=2)] = 2
+
+
+class AbsentParentLeads(_Strict):
+    parent_relations: list[str] = Field(min_length=1)
+    parent_sex: str | None = "M"
+    locate_event: str = "cs_locate"
+    tanf_event: str = "tanf_month"
+    hmis_event: str = "hmis_enrollment"
+    alleged_fathers: str | None = None
+
+
+class Priority(_Strict):
+    name: str = Field(min_length=1)
+    sql: str = Field(min_length=1)
+
+
+class SupportiveHousing(_Strict):
+    project_types: list[str] = Field(min_length=1)
+    living_situations: list[str] = []
+    window_days: Count = 3650
+    priority: list[Priority] = []
+
+
+class SupportInError(_Strict):
+    order_attribute: str = "order_indicator"
+    order_value: str = "Y"
+    custodial_roles: list[Role] = ["custodial_party"]
+    custodial_relation: str = "mother"
+    referral_event: str = "cs_ive_referral"
+    removal_event: str = "cw_removal"
+
+
+class MartsConfig(_Strict):
+    as_of: date | None = None
+    families: Families
+    joint_families: JointFamilies = JointFamilies()
+    absent_parent_leads: AbsentParentLeads
+    supportive_housing_eligible: SupportiveHousing
+    support_in_error: SupportInError = SupportInError()
+
+
+def load_marts_config(path: str | Path | None = None) -> MartsConfig:
+    return load_config(Path(path) if path else MARTS_CONFIG, MartsConfig)
