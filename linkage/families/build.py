@@ -44,7 +44,7 @@ def as_of(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> date:
 def _group_components(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> dict[str, int]:
     """_family_of(gid, family): connected groups, with the two hub rules applied."""
     f = config.families
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE _pg AS
         SELECT DISTINCT p.person_id, g.gid, g.n_persons
         FROM _memberships m JOIN linked.persons p USING (record_id)
