@@ -26,10 +26,11 @@ def nightly(workdir: str, extracts: str | None, persons: int, seed: int,
 
     result = nightly_flow(workdir=workdir, extracts=extracts, persons=persons, seed=seed,
                           hmis_version=hmis_version)
-    from linkage.cli import print_evaluation, print_link_summary
+    from linkage.cli import print_evaluation, print_families_summary, print_link_summary
     from linkage.link.run import LinkSummary
 
     print_link_summary(LinkSummary(**result["link"]))
+    print_families_summary(result["lists"]["families"], result["lists"]["marts"])
     if result["accuracy"]:
         print_evaluation(result["accuracy"])
     click.echo(f"nightly finished: extracts in {result['extracts']}; warehouse {result['db']} "

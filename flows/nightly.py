@@ -1,5 +1,5 @@
-"""The nightly flow: extracts -> ingest -> link -> evaluate (on synthetic data) -> (later)
-families -> marts -> publish.
+"""The nightly flow: extracts -> ingest -> link -> families and marts -> evaluate (on
+synthetic data).
 
 When no extracts are given it first generates the synthetic population and its four extracts,
 so the whole flow can run anywhere with nothing but this repository.
@@ -11,10 +11,13 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from linkage.evaluate import evaluate, write_report
+from linkage.evaluate import evaluate, evaluate_families, write_report
+from linkage.families.build import build_families
+from linkage.families.settings import load_marts_config
 from linkage.ingest.run import ingest
 from linkage.link.run import link
 from linkage.link.settings import load_linkage_config
+from linkage.marts.build import build_marts
 from linkage.warehouse import connect
 from synthetic_data.generate import Summary, synthesize
 
@@ -67,6 +70,22 @@ def link_persons(db: Path) -> dict:
     return summary.__dict__
 
 
+@task(name="families and marts")
+def families_and_marts(db: Path) -> dict:
+    """Group persons into families, then build the lists program staff act on."""
+    logger = get_run_logger()
+    config = load_marts_config()
+    con = connect(db)
+    try:
+        families = build_families(con, config)
+        marts = build_marts(con, config)
+    finally:
+        con.close()
+    logger.info("%s families (%s joint, %s oversized); marts: %s", f"{families['families']:,}",
+                f"{families['joint']:,}", f"{families['oversized']:,}", marts)
+    return {"families": families, "marts": marts}
+
+
 @task(name="evaluate against the truth")
 def evaluate_links(truth: Path, db: Path) -> dict:
     """Only for synthetic runs, where the generator's truth exists."""
@@ -74,6 +93,7 @@ def evaluate_links(truth: Path, db: Path) -> dict:
     con = connect(db)
     try:
         result = evaluate(con, truth)
+        result["families"] = evaluate_families(con, truth)
     finally:
         con.close()
     write_report(result, db.parent / "evaluation.json")
@@ -99,8 +119,9 @@ def nightly(workdir: str = "data/nightly", extracts: str | None = None, persons:
     db = root / "famlink.duckdb"
     counts = ingest_extracts(extracts_dir, db)
     linked = link_persons(db)
+    lists = families_and_marts(db)
     accuracy = None
     if extracts is None:
         accuracy = evaluate_links(summary.out / "truth", db)
     return {"extracts": str(extracts_dir), "db": str(db), **counts, "link": linked,
-            "accuracy": accuracy}
+            "lists": lists, "accuracy": accuracy}

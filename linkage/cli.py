@@ -193,9 +193,20 @@ def print_evaluation(result: dict) -> None:
                       _fmt(r.get("true_pairs")))
     for name, r in result["name_origin"].items():
         table.add_row(f"name origin {name}", "", _fmt(r["recall"]), "", _fmt(r["true_pairs"]))
+    for name, r in result.get("families", {}).items():
+        if name != "family_sizes":
+            table.add_row(f"list {name}", _fmt(r["precision"]), _fmt(r["recall"]),
+                          _fmt(r["f1"]), _fmt(r["true"]))
     console.print(table)
     console.print(f"recall gap between name-origin groups: "
                   f"{_fmt(result['name_origin_recall_gap'])}")
+    if "families" in result:
+        sizes = result["families"]["family_sizes"]
+        console.print(f"largest family {sizes['largest_family']} persons (largest true family "
+                      f"{sizes['largest_true_family']}); larger than any true family: "
+                      f"{sizes['families_larger_than_any_true_one']} (of which "
+                      f"{sizes['of_which_hold_a_wrongly_merged_person']} hold a wrongly "
+                      f"merged person)")
 
 
 @cli.command()
@@ -205,13 +216,17 @@ def print_evaluation(result: dict) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON report (default: evaluation.json beside the warehouse).")
 def evaluate(truth: Path, db: Path, out: Path | None) -> None:
-    """Measure the linked persons against the generator's truth."""
+    """Measure the linked persons (and, once built, the families and lists) against the
+    generator's truth."""
     from linkage.evaluate import evaluate as run_evaluate
-    from linkage.evaluate import write_report
+    from linkage.evaluate import evaluate_families, write_report
 
     con = _warehouse(db)
     try:
         result = run_evaluate(con, truth)
+        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts'") \
+                .fetchall()[0][0]:
+            result["families"] = evaluate_families(con, truth)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     out = out or db.resolve().parent / "evaluation.json"
@@ -327,3 +342,60 @@ def review_explain(pair_id: str, db: Path, chart: Path | None) -> None:
     if chart:
         write_charts(chart, f"{left} vs {right}", [waterfall_spec(result)])
         console.print(f"chart: {chart}")
+
+
+def print_families_summary(families: dict, marts: dict) -> None:
+    table = Table(title="families and the lists")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in ("families", "joint", "oversized", "largest", "hubs"):
+        if key in families:
+            table.add_row(f"families: {key}", f"{families[key]:,}")
+    for name, n in marts.items():
+        table.add_row(f"marts.{name}", f"{n:,}")
+    console.print(table)
+
+
+@cli.command()
+@DB_OPTION
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Family and mart rules (default: configs/marts.yaml).")
+def families(db: Path, config_path: Path | None) -> None:
+    """Group linked persons into families and build the four lists staff act on."""
+    from linkage.families.build import build_families
+    from linkage.families.settings import load_marts_config
+    from linkage.marts.build import build_marts
+
+    try:
+        config = load_marts_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    con = _warehouse(db)
+    has_persons = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = "
+                              "'linked' AND table_name = 'persons'").fetchall()[0][0]
+    if not has_persons:
+        raise click.ClickException(f"{db} has no linked persons yet: run `famlink link` first")
+    with console.status("building families and marts"):
+        counts = build_families(con, config)
+        marts = build_marts(con, config)
+    print_families_summary(counts, marts)
+
+
+@cli.command()
+@click.argument("name")
+@DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: NAME.<format> in the current folder).")
+def report(name: str, db: Path, fmt: str, out: Path | None) -> None:
+    """Export a mart (joint_families, absent_parent_leads, supportive_housing_eligible,
+    support_in_error) or families / family_members / relationships / review_queue."""
+    from linkage.marts.export import ReportError, export
+
+    out = out or Path(f"{name}.{fmt}")
+    try:
+        rows = export(_warehouse(db), name, fmt, out)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]wrote {rows:,} rows of {name} to {out}")
