@@ -1,5 +1,5 @@
-"""marts.absent_parent_leads: for a child on a CW case whose parent is not on the case, every
-place the other systems have seen that parent, latest first.
+"""marts.absent_parent_leads: for a child on a CW case whose parent is on none of the child's
+CW cases, every place the other systems have seen that parent, latest first.
 
 One row per sighting: a CS locate report (address, employer, report date), a TANF month (ZIP),
 an HMIS enrollment (project type, entry, exit). Ranked per case, child and parent by recency,
@@ -39,9 +39,11 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
         absent AS (
             SELECT c.*, p.parent_person_id, p.relation, p.named_by FROM children c
             JOIN parents p USING (child_person_id)
-            WHERE NOT EXISTS (SELECT 1 FROM families.members o
-                              WHERE o.group_type = 'cw_case' AND o.group_id = c.cw_case_id
-                                AND o.person_id = p.parent_person_id)),
+            WHERE NOT EXISTS (  -- on no CW case of this child (a re-referral may omit him)
+                SELECT 1 FROM families.members o JOIN families.members k
+                  ON k.group_type = o.group_type AND k.group_id = o.group_id
+                WHERE o.group_type = 'cw_case' AND o.person_id = p.parent_person_id
+                  AND k.person_id = c.child_person_id)),
         parent_records AS (
             SELECT p.person_id, p.record_id, r.system FROM linked.persons p
             JOIN staged.person_records r USING (record_id)
