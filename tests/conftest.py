@@ -42,3 +42,33 @@ def large(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("large")
     synthesize(30_000, 5, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def ingested(small: Path, tmp_path_factory) -> Path:
+    """A warehouse with the small population ingested (copied by each test that changes it)."""
+    from linkage.ingest.run import ingest
+    from linkage.warehouse import connect
+
+    db = tmp_path_factory.mktemp("ingested") / "famlink.duckdb"
+    con = connect(db)
+    ingest(con, small)
+    con.close()
+    return db
+
+
+@pytest.fixture(scope="session")
+def linked(ingested: Path, tmp_path_factory) -> Path:
+    """The small population ingested and linked with the default configs."""
+    import shutil
+
+    from linkage.link.run import link
+    from linkage.link.settings import load_linkage_config
+    from linkage.warehouse import connect
+
+    db = tmp_path_factory.mktemp("linked") / "famlink.duckdb"
+    shutil.copy(ingested, db)
+    con = connect(db)
+    link(con, db, load_linkage_config())
+    con.close()
+    return db

@@ -3,6 +3,7 @@ standardization into staged.person_records, so comparisons and guards see what i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -16,9 +17,14 @@ PERSON_FIELDS = ("first_name_raw", "middle_name_raw", "last_name_raw", "suffix_r
 
 
 def scenario(path: Path, people: list[dict],
-             groups: list[tuple[str, str, str, str]] = ()) -> duckdb.DuckDBPyConnection:
-    """A warehouse holding `people` (record_id plus PERSON_FIELDS without the _raw suffix)
-    and `groups` (record_id, group_type, group_id, role) memberships, all from 2020-01-01."""
+             groups: list[tuple[str, str, str, str]] = (),
+             cases: list[tuple[str, str, str | None, str | None, dict]] = (),
+             events: list[tuple[str, str, str, str, str | None, dict]] = ()
+             ) -> duckdb.DuckDBPyConnection:
+    """A warehouse holding `people` (record_id plus PERSON_FIELDS without the _raw suffix),
+    `groups` memberships (record_id, group_type, group_id, role; all from 2020-01-01),
+    `cases` (group_type, group_id, start, end, attributes) for staged.groups and `events`
+    (record_id, event_type, group_id, start, end, details)."""
     con = connect(path)
     staging.reset(con)
     for i, person in enumerate(people, start=1):
@@ -36,5 +42,14 @@ def scenario(path: Path, people: list[dict],
                     "DATE '2020-01-01', NULL, 'scenario.csv', 0)",
                     [record_id, record_id.split(":")[0], record_id.split(":")[0], group_type,
                      group_id, role, role])
+    for group_type, group_id, start, end, attributes in cases:
+        system = group_type.split("_")[0]
+        con.execute("INSERT INTO staged.groups VALUES (?, ?, ?, ?, ?, ?, ?, 'scenario.csv', 0)",
+                    [system, system, group_type, group_id, start, end, json.dumps(attributes)])
+    for record_id, event_type, group_id, start, end, details in events:
+        system = record_id.split(":")[0]
+        con.execute("INSERT INTO staged.events VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scenario.csv', "
+                    "0)", [record_id, system, system, event_type, group_id, start, end,
+                           json.dumps(details)])
     build_person_records(con)
     return con

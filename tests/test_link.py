@@ -7,12 +7,10 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 from click.testing import CliRunner
 
 from linkage.cli import cli
 from linkage.evaluate import evaluate
-from linkage.ingest.run import ingest
 from linkage.link.run import link
 from linkage.link.settings import load_linkage_config
 from linkage.review.decisions import Decision, decisions_path, record
@@ -23,26 +21,6 @@ CONFIG = load_linkage_config()
 
 def _persons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT record_id, person_id FROM linked.persons").fetchall())
-
-
-@pytest.fixture(scope="module")
-def ingested(small: Path, tmp_path_factory) -> Path:
-    """A warehouse with the small population ingested (copied by each test that links)."""
-    db = tmp_path_factory.mktemp("ingested") / "famlink.duckdb"
-    con = connect(db)
-    ingest(con, small)
-    con.close()
-    return db
-
-
-@pytest.fixture(scope="module")
-def linked(ingested: Path, tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("linked") / "famlink.duckdb"
-    shutil.copy(ingested, db)
-    con = connect(db)
-    link(con, db, CONFIG)
-    con.close()
-    return db
 
 
 def test_accuracy_against_the_truth(linked: Path, small: Path) -> None:

@@ -21,8 +21,13 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
     rules = config.absent_parent_leads
     relations = ", ".join(literal(r) for r in rules.parent_relations)
     sex = f"AND s.sex = {literal(rules.parent_sex)}" if rules.parent_sex else ""
-    alleged = (f"SELECT record_id FROM ({rules.alleged_fathers})" if rules.alleged_fathers
-               else "SELECT NULL::VARCHAR AS record_id WHERE false")
+    alleged = "SELECT NULL::VARCHAR AS record_id WHERE false"
+    if rules.alleged_fathers:
+        try:  # a warehouse without that source (no CW extract loaded) flags nobody
+            con.execute(f"SELECT record_id FROM ({rules.alleged_fathers}) LIMIT 0").fetchall()
+            alleged = f"SELECT record_id FROM ({rules.alleged_fathers})"
+        except duckdb.CatalogException:
+            pass
     con.execute(f"""
         CREATE OR REPLACE TABLE marts.absent_parent_leads AS
         WITH sexes AS (

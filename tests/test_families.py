@@ -1,0 +1,258 @@
+"""Families and the four marts: hand-written scenarios with the rows each list must hold, and
+end-to-end accuracy against the generator's truth."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from linking import scenario
+
+from linkage.cli import cli
+from linkage.evaluate import evaluate_families
+from linkage.families.build import build_families
+from linkage.families.settings import load_marts_config
+from linkage.link.run import link
+from linkage.link.settings import load_linkage_config
+from linkage.marts.build import build_marts
+from linkage.warehouse import connect
+
+MARTS = load_marts_config()
+LINKAGE = load_linkage_config()
+OPEN_CW = {"case_status": "OPEN", "case_plan_goal": "REUNIFICATION"}
+ORDER = {"case_type": "F", "case_status": "OPEN", "order_indicator": "Y"}
+
+
+def _people(**people: dict) -> list[dict]:
+    return [{"record_id": record_id.replace("_", ":", 1), **fields}
+            for record_id, fields in people.items()]
+
+
+def run_scenario(tmp_path: Path, linked: Path, people: list[dict], groups: list,
+                 cases: list = (), events: list = ()) -> duckdb.DuckDBPyConnection:
+    """The scenario through the real link (with the model trained on the small population,
+    as a nightly run reuses its saved model), families and marts."""
+    db = tmp_path / "famlink.duckdb"
+    con = scenario(db, people, groups, cases, events)
+    trained = duckdb.connect(str(linked), read_only=True)
+    model = trained.execute("SELECT * FROM linked.model").fetchall()
+    trained.close()
+    con.execute("CREATE SCHEMA IF NOT EXISTS linked; CREATE TABLE linked.model (saved_at "
+                "TIMESTAMP, model_key VARCHAR, rounds JSON)")
+    con.executemany("INSERT INTO linked.model VALUES (?, ?, ?)", model)
+    assert link(con, db, LINKAGE).model_reused
+    build_families(con, MARTS)
+    build_marts(con, MARTS)
+    return con
+
+
+def person_of(con: duckdb.DuckDBPyConnection, record_id: str) -> str:
+    return con.execute("SELECT person_id FROM linked.persons WHERE record_id = ?",
+                       [record_id]).fetchall()[0][0]
+
+
+MOTHER = {"first_name": "Elizabeth", "middle_name": "Ann", "last_name": "Garner",
+          "dob": "1990-03-14", "sex": "F", "ssn": "231-45-6781"}
+CHILD = {"first_name": "Mason", "last_name": "Garner", "dob": "2016-08-02", "sex": "M",
+         "ssn": "231-45-7790"}
+FATHER = {"first_name": "Derrick", "middle_name": "Lee", "last_name": "Holt",
+          "dob": "1987-11-30", "sex": "M", "ssn": "231-46-1113"}
+
+
+def test_foster_child_whose_father_pays_support_to_the_mother(tmp_path: Path,
+                                                              linked: Path) -> None:
+    people = _people(cw_1=MOTHER, cw_2=CHILD, cs_10=MOTHER, cs_11=CHILD, cs_12=FATHER)
+    groups = [("cw:1", "cw_case", "C1", "mother"), ("cw:2", "cw_case", "C1", "child"),
+              ("cs:10", "cs_case", "S1", "custodial_party"), ("cs:11", "cs_case", "S1", "child"),
+              ("cs:12", "cs_case", "S1", "non_custodial_parent")]
+    cases = [("cw_case", "C1", "2024-01-10", None, OPEN_CW), ("cs_case", "S1", "2021-05-01",
+                                                             None, ORDER)]
+    events = [("cw:2", "cw_removal", "C1", "2024-02-01", None, {"removal_id": "R1"}),
+              ("cs:12", "cs_locate", "S1", "2025-06-01", None,
+               {"address_line1": "12 OAK ST", "city": "RIVERTON", "state": "XX",
+                "zip": "94000", "employer_name": "RIVERTON FOODS"}),
+              ("cs:12", "cs_locate", "S1", "2023-01-15", None,
+               {"address_line1": "9 ELM ST", "city": "RIVERTON", "state": "XX",
+                "zip": "94001", "employer_name": None})]
+    con = run_scenario(tmp_path, linked, people, groups, cases, events)
+    assert person_of(con, "cw:1") == person_of(con, "cs:10")
+    assert person_of(con, "cw:2") == person_of(con, "cs:11")
+    rows = con.execute("SELECT kind, cs_case_id, cs_child_record_id, cw_case_id, "
+                       "cw_removal_id, removal_date::VARCHAR FROM marts.support_in_error") \
+        .fetchall()
+    assert rows == [("paid_while_in_care", "S1", "cs:11", "C1", "R1", "2024-02-01")]
+    leads = con.execute("SELECT cw_case_id, child_record_id, parent_person_id, relation, "
+                        "seen_in, seen_on::VARCHAR, address, employer, lead_rank "
+                        "FROM marts.absent_parent_leads ORDER BY lead_rank").fetchall()
+    father = person_of(con, "cs:12")
+    assert leads == [
+        ("C1", "cw:2", father, "parent", "cs", "2025-06-01",
+         "12 OAK ST, RIVERTON, XX, 94000", "RIVERTON FOODS", 1),
+        ("C1", "cw:2", father, "parent", "cs", "2023-01-15", "9 ELM ST, RIVERTON, XX, 94001",
+         None, 2)]
+    joint = con.execute("SELECT systems, n_persons, open_cw_case FROM marts.joint_families") \
+        .fetchall()
+    assert joint == [(["cs", "cw"], 3, True)]
+
+
+def test_homeless_mother_in_hmis_under_a_nickname(tmp_path: Path, linked: Path) -> None:
+    beth = {**MOTHER, "first_name": "Beth", "ssn": None}
+    people = _people(cw_1=MOTHER, cw_2=CHILD, hmis_5=beth, hmis_6={**CHILD, "ssn": None})
+    groups = [("cw:1", "cw_case", "C2", "mother"), ("cw:2", "cw_case", "C2", "child"),
+              ("hmis:5", "hmis_household", "H2", "head_of_household"),
+              ("hmis:6", "hmis_household", "H2", "child")]
+    cases = [("cw_case", "C2", "2023-04-01", None, OPEN_CW)]
+    enrollment = {"EnrollmentID": "E1", "_project_type": "1", "_living_situation": "116"}
+    events = [("hmis:5", "hmis_enrollment", "H2", "2025-02-03", None, enrollment),
+              ("cw:2", "cw_removal", "C2", "2023-05-01", None, {"removal_id": "R2"})]
+    con = run_scenario(tmp_path, linked, people, groups, cases, events)
+    assert person_of(con, "cw:1") == person_of(con, "hmis:5")
+    rows = con.execute("SELECT cw_case_id, hmis_household_id, entry_date::VARCHAR, "
+                       "project_type, child_removed, priority, priority_reason "
+                       "FROM marts.supportive_housing_eligible").fetchall()
+    assert rows == [("C2", "H2", "2025-02-03", "1", True, 1,
+                     "a child removed, with reunification as the case goal")]
+
+
+def test_putative_father_known_to_cs(tmp_path: Path, linked: Path) -> None:
+    people = _people(cw_1=MOTHER, cw_2=CHILD, cs_10=MOTHER, cs_11=CHILD, cs_13=FATHER)
+    groups = [("cw:1", "cw_case", "C3", "mother"), ("cw:2", "cw_case", "C3", "child"),
+              ("cs:10", "cs_case", "S3", "custodial_party"), ("cs:11", "cs_case", "S3", "child"),
+              ("cs:13", "cs_case", "S3", "putative_father")]
+    cases = [("cw_case", "C3", "2022-01-01", None, OPEN_CW),
+             ("cs_case", "S3", "2022-06-01", None, {**ORDER, "order_indicator": "N"})]
+    con = run_scenario(tmp_path, linked, people, groups, cases)
+    leads = con.execute("SELECT cw_case_id, child_record_id, relation, found_in, seen_in "
+                        "FROM marts.absent_parent_leads").fetchall()
+    assert leads == [("C3", "cw:2", "putative_father", ["cs"], None)]
+    assert con.execute("SELECT count(*) FROM marts.support_in_error").fetchall() == [(0,)]
+
+
+def test_twins_in_one_household_stay_two_people(tmp_path: Path, linked: Path) -> None:
+    ava = {"first_name": "Ava", "last_name": "Garner", "dob": "2019-05-05", "sex": "F"}
+    ella = {**ava, "first_name": "Ella"}
+    people = _people(cw_1=MOTHER, cw_2=ava, cw_3=ella, hmis_5=MOTHER, hmis_6=ava,
+                     hmis_7=ella)
+    groups = [("cw:1", "cw_case", "C4", "mother"), ("cw:2", "cw_case", "C4", "child"),
+              ("cw:3", "cw_case", "C4", "child"),
+              ("hmis:5", "hmis_household", "H4", "head_of_household"),
+              ("hmis:6", "hmis_household", "H4", "child"),
+              ("hmis:7", "hmis_household", "H4", "child")]
+    con = run_scenario(tmp_path, linked, people, groups,
+                       [("cw_case", "C4", "2024-01-01", None, OPEN_CW)])
+    assert person_of(con, "cw:2") != person_of(con, "cw:3")
+    assert person_of(con, "cw:2") == person_of(con, "hmis:6")
+    assert person_of(con, "cw:3") == person_of(con, "hmis:7")
+    assert con.execute("SELECT systems, n_persons FROM families.families").fetchall() == [
+        (["cw", "hmis"], 3)]
+    edges = con.execute("SELECT relation, systems FROM families.relationships "
+                        "WHERE parent_person_id = ? ORDER BY child_person_id, relation",
+                        [person_of(con, "cw:1")]).fetchall()
+    assert sorted(edges) == [("head_of_household", ["hmis"]), ("head_of_household", ["hmis"]),
+                             ("mother", ["cw"]), ("mother", ["cw"])]
+
+
+def test_grandmother_caring_for_two_daughters_children(tmp_path: Path, linked: Path) -> None:
+    grandmother = {"first_name": "Rosa", "last_name": "Garner", "dob": "1962-02-02",
+                   "sex": "F", "ssn": "231-47-2222"}
+    kid_a = {"first_name": "Leo", "last_name": "Garner", "dob": "2015-01-01", "sex": "M",
+             "ssn": "231-47-3333"}
+    kid_b = {"first_name": "Mia", "last_name": "Stone", "dob": "2017-07-07", "sex": "F",
+             "ssn": "231-47-4444"}
+    daughter_a = {**MOTHER}
+    daughter_b = {"first_name": "Carla", "last_name": "Stone", "dob": "1993-09-09",
+                  "sex": "F", "ssn": "231-47-5555"}
+    people = _people(cs_1=grandmother, cs_2=kid_a, cs_3=grandmother, cs_4=kid_b,
+                     cw_1=daughter_a, cw_2=kid_a, cw_3=daughter_b, cw_4=kid_b)
+    groups = [("cs:1", "cs_case", "SA", "custodial_party"), ("cs:2", "cs_case", "SA", "child"),
+              ("cs:3", "cs_case", "SB", "custodial_party"), ("cs:4", "cs_case", "SB", "child"),
+              ("cw:1", "cw_case", "CA", "mother"), ("cw:2", "cw_case", "CA", "child"),
+              ("cw:3", "cw_case", "CB", "mother"), ("cw:4", "cw_case", "CB", "child")]
+    con = run_scenario(tmp_path, linked, people, groups)
+    assert person_of(con, "cs:1") == person_of(con, "cs:3")
+    # the grandmother joins both daughters' families into one (five people, four cases)
+    assert con.execute("SELECT n_persons, n_groups, oversized FROM families.families") \
+        .fetchall() == [(5, 4, False)]
+    edges = con.execute("SELECT count(*) FROM families.relationships WHERE relation = "
+                        "'custodial_party' AND parent_person_id = ?",
+                        [person_of(con, "cs:1")]).fetchall()
+    assert edges == [(2,)]
+
+
+def test_hubs_are_cut_and_reported(tmp_path: Path, linked: Path) -> None:
+    """A person on many cases of a family beyond the size limit no longer joins them."""
+    config = MARTS.model_copy(update={"families": MARTS.families.model_copy(
+        update={"max_family_persons": 3, "hub_min_groups": 2})})
+    hub = {"first_name": "Rosa", "last_name": "Garner", "dob": "1962-02-02", "sex": "F",
+           "ssn": "231-47-2222"}
+    people = [{"record_id": "cs:1", **hub}]
+    groups = [("cs:1", "cs_case", f"S{i}", "custodial_party") for i in range(3)]
+    kids = [("Liam", "Park", "2010-03-14", "345-12-7781"), ("Noah", "Park", "2012-09-02",
+             "412-66-1902"), ("Emma", "Reyes", "2011-05-23", "523-81-4410"),
+            ("Olivia", "Reyes", "2014-12-08", "287-35-9034"), ("Lucas", "Bryant",
+             "2013-07-30", "198-24-5567"), ("Amelia", "Bryant", "2016-02-11", "376-90-1288")]
+    for k, (first, last, dob, ssn) in enumerate(kids):
+        people.append({"record_id": f"cs:{10 + k}", "first_name": first, "last_name": last,
+                       "dob": dob, "sex": "F" if k % 2 else "M", "ssn": ssn})
+        groups.append((f"cs:{10 + k}", "cs_case", f"S{k // 2}", "child"))
+    con = run_scenario(tmp_path, linked, people, groups)
+    counts = build_families(con, config)
+    assert counts["hubs"] == 1 and counts["families"] == 3
+    assert con.execute("SELECT count(*) FROM families.families WHERE len(hubs) = 1") \
+        .fetchall() == [(3,)]
+
+
+def test_families_and_marts_against_the_truth(linked: Path, small: Path,
+                                              tmp_path: Path) -> None:
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(linked, db)
+    runner = CliRunner()
+    built = runner.invoke(cli, ["families", "--db", str(db)])
+    assert built.exit_code == 0, built.output
+    assert "marts.absent_parent_leads" in built.output
+    con = connect(db)
+    before = dict(con.execute("SELECT person_id, family_id FROM families.family_ids")
+                  .fetchall())
+    result = evaluate_families(con, small / "truth")
+    assert result["joint_families"]["precision"] >= 0.95
+    assert result["joint_families"]["recall"] >= 0.95
+    assert result["support_in_error"]["recall"] >= 0.9
+    assert result["supportive_housing_eligible"]["recall"] >= 0.9
+    assert result["supportive_housing_eligible"]["precision"] >= 0.8
+    assert result["absent_parent_leads"]["precision"] >= 0.85
+    assert result["absent_parent_leads"]["recall"] >= 0.85
+    sizes = result["family_sizes"]
+    assert sizes["families_larger_than_any_true_one"] == sizes[
+        "of_which_hold_a_wrongly_merged_person"]
+    # family ids are stable: the same inputs give the same ids
+    build_families(con, MARTS)
+    after = dict(con.execute("SELECT person_id, family_id FROM families.family_ids").fetchall())
+    assert after == before
+    con.close()
+    for name, fmt in (("absent_parent_leads", "csv"), ("joint_families", "json"),
+                      ("support_in_error", "parquet")):
+        out = tmp_path / f"{name}.{fmt}"
+        exported = runner.invoke(cli, ["report", name, "--db", str(db), "--format", fmt,
+                                       "--out", str(out)])
+        assert exported.exit_code == 0, exported.output
+        assert out.stat().st_size > 0
+    missing = runner.invoke(cli, ["report", "nothing", "--db", str(db)])
+    assert missing.exit_code != 0 and "choose one of" in missing.output
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("max_family_persons: 30", "max_family_persons: 0", "max_family_persons"),
+    ("min_systems: 2", "min_systems: one", "min_systems"),
+])
+def test_marts_config_errors_name_the_key(tmp_path: Path, key: str, value: str,
+                                          message: str) -> None:
+    from linkage.config import ConfigError
+
+    text = (Path(__file__).parents[1] / "configs" / "marts.yaml").read_text()
+    bad = tmp_path / "marts.yaml"
+    bad.write_text(text.replace(key, value))
+    with pytest.raises(ConfigError, match=message):
+        load_marts_config(bad)
