@@ -20,7 +20,11 @@ from synthetic_data.population import Family, PopulationBuilder
 from synthetic_data.recording import Recorder
 from synthetic_data.systems.cs import CsWriter
 from synthetic_data.systems.cw import CwWriter
-from synthetic_data.systems.hmis import LITERALLY_HOMELESS, HmisWriter
+from synthetic_data.systems.hmis import (
+    LITERALLY_HOMELESS,
+    LITERALLY_HOMELESS_SITUATIONS,
+    HmisWriter,
+)
 from synthetic_data.systems.tanf import TanfWriter
 from synthetic_data.timeline import Planner, Story
 from synthetic_data.truth import TruthWriter
@@ -77,7 +81,9 @@ class _Answers:
             for stay in story.stays:
                 overlaps = stay.entry <= self.end and (stay.exit is None
                                                        or stay.exit >= case.opened)
-                if overlaps and stay.project_type in LITERALLY_HOMELESS:
+                literal = (stay.project_type in LITERALLY_HOMELESS
+                           or stay.entry_situation in LITERALLY_HOMELESS_SITUATIONS)
+                if overlaps and literal:
                     self.truth.answer("homeless_with_open_cw", (
                         case.case_id, fam.family_id, stay.household_id,
                         date.fromordinal(stay.entry).isoformat(),

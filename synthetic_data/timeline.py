@@ -65,6 +65,7 @@ class Stay:
     members: list[tuple[Person, int]]  # (person, RelationshipToHoH)
     household_id: str = ""
     project_type: int = -1  # HUD ProjectType of the project the household entered
+    entry_situation: int | None = None  # the head's LivingSituation at entry
 
 
 @dataclass

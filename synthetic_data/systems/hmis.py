@@ -20,6 +20,9 @@ EXPORT_ID = "1001"
 COC = "XX-501"
 # Project types a family stays in while literally homeless (ES, SO, SH, TH).
 LITERALLY_HOMELESS = frozenset({0, 1, 2, 4, 8})
+# LivingSituation at entry that is literal homelessness whatever the project (HUD: place not
+# meant for habitation, emergency shelter, safe haven)
+LITERALLY_HOMELESS_SITUATIONS = frozenset({101, 116, 118})
 # (ProjectID, OrganizationID, name, ProjectType, HousingType) of the county's CoC.
 PROJECTS = (
     ("2001", "301", "Hope House Family Shelter", 0, 1),
@@ -175,11 +178,14 @@ class HmisWriter(SystemWriter):
             self._enrollment_seq += 1
             enrollment_id = str(self._enrollment_seq)
             is_adult = relation != 2
+            situation = rnd.choice(_PRIOR) if is_adult else ""
+            if relation == 1 and entry == stay.entry:  # the stay's own intake, not a duplicate
+                stay.entry_situation = situation
             self.enrollments.write(self._row("Enrollment", {
                 "EnrollmentID": enrollment_id, "PersonalID": personal_id,
                 "ProjectID": project_id, "EntryDate": iso(entry), "HouseholdID": household,
                 "RelationshipToHoH": relation, "EnrollmentCoC": COC if relation == 1 else "",
-                "LivingSituation": rnd.choice(_PRIOR) if is_adult else "",
+                "LivingSituation": situation,
                 "LengthOfStay": rnd.choice((2, 3, 4, 5, 10, 11)) if is_adult else "",
                 "DisablingCondition": rnd.choice((0, 0, 0, 1, 8, 99)),
                 "DateCreated": _stamp(entry, rnd.randrange(600)),
