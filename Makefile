@@ -29,6 +29,8 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/synth_speed.py
 	$(BIN)/python benchmarks/ingest_speed.py
+	$(BIN)/python benchmarks/linkage.py --records 1000000
+	$(BIN)/python benchmarks/families_speed.py --persons 1000000
 
 clean:
 	rm -rf $(VENV) data build .pytest_cache
