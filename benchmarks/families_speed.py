@@ -18,9 +18,13 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from measure import child
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+# benchmarks/linkage.py bears the name of the package: import from the project root instead
+# of from beside this file, so that `linkage` is the package.
+sys.path[sys.path.index(str(HERE))] = str(HERE.parent)
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.measure import child  # noqa: E402
 
 _PREPARE = """
 import sys

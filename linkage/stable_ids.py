@@ -145,8 +145,7 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
         FROM (SELECT DISTINCT {key} FROM {table})
         WHERE {key} NOT IN (SELECT {key} FROM _overlap);
         CREATE OR REPLACE TABLE {table} AS
-        SELECT n.{member}, i.{key} FROM _now n JOIN _ids i USING (cluster)
-        ORDER BY n.{member};
+        SELECT n.{member}, i.{key} FROM _now n JOIN _ids i USING (cluster);
     """)
     con.unregister("_inherited")
     counts = con.execute(f"""

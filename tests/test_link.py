@@ -146,7 +146,8 @@ def test_review_commands(linked: Path, tmp_path: Path, small: Path) -> None:
     explained = runner.invoke(cli, ["review", "explain", pair_id, "--db", str(db),
                                     "--chart", str(tmp_path / "pair.html")])
     assert explained.exit_code == 0, explained.output
-    assert "prior" in explained.output and (tmp_path / "pair.html").stat().st_size > 100_000
+    assert "prior" in explained.output and "vegaEmbed" in (tmp_path / "pair.html").read_text()
+    assert (tmp_path / "vega-bundle.js").stat().st_size > 100_000  # drawn offline
     decided = runner.invoke(cli, ["review", "decide", pair_id, "--db", str(db), "--no-match",
                                   "--by", "Liaison C", "--note", "different DOB"])
     assert decided.exit_code == 0, decided.output

@@ -1,20 +1,18 @@
 """Why the model thinks two records are (not) the same person: the match weight each
 comparison adds (a waterfall, as Splink draws it), from Python and as charts for the run.
 
-The charts are Vega-Lite specs in one self-contained HTML page; the JavaScript that draws
-them is the copy that ships inside Splink, so the page opens offline.
+The charts are Vega-Lite specs in an HTML page; the JavaScript that draws them is the copy that
+ships inside Splink, written once beside the pages, so they open offline.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from linkage.link.em import Model
 from linkage.link.records import tf_agreement
@@ -60,17 +58,18 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
         if record not in rids:
             raise LookupError(f"no record {record} in linked.records (run `famlink link`)")
     lo, hi = sorted((rids[record_id_l], rids[record_id_r]))
-    row = con.execute(f"SELECT * FROM linked.vectors WHERE rid_l = {lo} AND rid_r = {hi}") \
-        .fetchdf()
-    if row.empty:
-        row = _compare_now(con, config, lo, hi)
-    values = row.iloc[0].to_dict()
+    values = _row(con, f"SELECT * FROM linked.vectors WHERE rid_l = {lo} AND rid_r = {hi}")
+    if values is None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pair AS SELECT {lo} AS rid_l, "
+                    f"{hi} AS rid_r, 'not a candidate' AS rule")
+        values = _row(con, vectors_sql(con, config, "_pair"))
+        con.execute("DROP TABLE _pair")
     scheme = scheme_of(config)
     steps = [Step("prior", "chance two records match", model.prior_weight(),
                   f"lambda = {model.match_share:.3g}")]
     for comp in model.comparisons:
         level = values.get(f"g_{comp.name}")
-        if level is None or (isinstance(level, float) and math.isnan(level)) or level < 0:
+        if level is None or level < 0:
             steps.append(Step(comp.name, "no evidence", 0.0, "a value is missing"))
             continue
         level = int(level)
@@ -78,7 +77,7 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
                           f"m = {comp.m[level]:.3g}, u = {comp.u[level]:.3g}"))
         if comp.name in scheme.tf_levels:
             tf = values.get(f"tf_{comp.name}")
-            if tf is not None and not (isinstance(tf, float) and math.isnan(tf)):
+            if tf is not None:
                 column = scheme.tf_levels[comp.name][1]
                 base = tf_agreement(con, column)
                 adjust = float(np.log2(base / max(tf, config.training.tf_min_share)))
@@ -88,13 +87,10 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
     return Explanation(record_id_l, record_id_r, steps, [] if guards is None else list(guards))
 
 
-def _compare_now(con: duckdb.DuckDBPyConnection, config: LinkageConfig, lo: int,
-                 hi: int) -> pd.DataFrame:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _pair AS SELECT {lo} AS rid_l, {hi} AS rid_r, "
-                f"'not a candidate' AS rule")
-    frame = con.execute(vectors_sql(con, config, "_pair")).fetchdf()
-    con.execute("DROP TABLE _pair")
-    return frame
+def _row(con: duckdb.DuckDBPyConnection, sql: str) -> dict | None:
+    cursor = con.execute(sql)
+    rows = cursor.fetchall()
+    return dict(zip([d[0] for d in cursor.description], rows[0], strict=True)) if rows else None
 
 
 def waterfall_spec(explanation: Explanation) -> dict:
@@ -143,23 +139,33 @@ def model_spec(model: Model) -> dict:
         "resolve": {"scale": {"y": "independent"}}}
 
 
-def _script() -> str:
+SCRIPT = "vega-bundle.js"  # beside the pages; written once
+
+
+def _script(folder: Path) -> None:
+    """Vega, Vega-Lite and vega-embed as Splink ships them, in one file beside the pages."""
+    target = folder / SCRIPT
+    if target.exists():
+        return
     import splink
 
-    folder = Path(splink.__file__).parent / "internals" / "files" / "external_js"
-    return "\n".join((folder / name).read_text(encoding="utf-8")
-                     for name in ("vega@5.31.0", "vega-lite@5.2.0", "vega-embed@6.20.2"))
+    source = Path(splink.__file__).parent / "internals" / "files" / "external_js"
+    target.write_text("\n".join((source / name).read_text(encoding="utf-8") for name in
+                                ("vega@5.31.0", "vega-lite@5.2.0", "vega-embed@6.20.2")),
+                      encoding="utf-8")
 
 
 def write_charts(path: Path, title: str, specs: list[dict]) -> Path:
-    """One self-contained HTML page drawing `specs` (works offline)."""
+    """An HTML page drawing `specs`, with the drawing code in a file beside it (the page opens
+    offline; keep the two together when moving it)."""
     divs = "\n".join(f'<div id="c{i}"></div>' for i in range(len(specs)))
     embeds = "\n".join(f"vegaEmbed('#c{i}', {json.dumps(spec)});"
                        for i, spec in enumerate(specs))
     path.parent.mkdir(parents=True, exist_ok=True)
+    _script(path.parent)
     path.write_text(f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{title}</title>
-<script>{_script()}</script></head>
+<script src="{SCRIPT}"></script></head>
 <body><h1>{title}</h1>
 {divs}
 <script>{embeds}</script></body></html>
