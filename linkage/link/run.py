@@ -87,18 +87,6 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
 
     con.execute("CREATE SCHEMA IF NOT EXISTS linked")
     con.execute(f"SET memory_limit = '{config.resources.memory_limit}'")
-    # nothing in linking depends on row order (every order is explicit), so DuckDB need not
-    # keep it; ingest does, so the setting is restored when linking ends
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        return _link(con, db, config, config_path, retrain, summary, step)
-    finally:
-        con.execute("SET preserve_insertion_order = true")
-
-
-def _link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig, config_path: Path,
-          retrain: bool, summary: LinkSummary, step: Callable[[str, str], None]) -> LinkSummary:
-    run_id = summary.run_id
     check_sql(con, config, config_path)
     con.execute("CREATE TABLE IF NOT EXISTS linked.model (saved_at TIMESTAMP, model_key "
                 "VARCHAR, rounds JSON)")
