@@ -222,7 +222,8 @@ def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
     largest_true, largest, bigger, bigger_merged = con.execute("""
         WITH true_sizes AS (SELECT true_family_id, count(DISTINCT true_person_id) AS n
                             FROM _rec_truth GROUP BY 1),
-        sizes AS (SELECT m.family_id, count(DISTINCT m.person_id) AS n,
+        -- a family's size in true persons: a person split in two is not a bigger family
+        sizes AS (SELECT m.family_id, count(DISTINCT t.true_person_id) AS n,
                          count(DISTINCT t.true_family_id) AS true_families
                   FROM families.members m JOIN _rec_truth t USING (record_id)
                   GROUP BY m.family_id)

@@ -38,6 +38,7 @@ class AbsentParentLeads(_Strict):
     tanf_event: str = "tanf_month"
     hmis_event: str = "hmis_enrollment"
     alleged_fathers: str | None = None
+    infer_from_siblings: bool = False
 
 
 class Priority(_Strict):

@@ -21,6 +21,18 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
     rules = config.absent_parent_leads
     relations = ", ".join(literal(r) for r in rules.parent_relations)
     sex = f"AND s.sex = {literal(rules.parent_sex)}" if rules.parent_sex else ""
+    # A child no record ties to a father may share one with a sibling on the same CW case
+    # (same mother): that father is a lead too, marked as inferred.
+    siblings = """
+            UNION
+            SELECT c.person_id, n.parent_person_id, 'father_of_sibling', n.named_by
+            FROM families.members c JOIN families.members s
+              ON s.group_type = 'cw_case' AND s.group_id = c.group_id AND s.role = 'child'
+             AND s.person_id <> c.person_id
+            JOIN named n ON n.child_person_id = s.person_id
+            WHERE c.group_type = 'cw_case' AND c.role = 'child'
+              AND c.person_id NOT IN (SELECT child_person_id FROM named)""" \
+        if rules.infer_from_siblings else ""
     alleged = "SELECT NULL::VARCHAR AS record_id WHERE false"
     if rules.alleged_fathers:
         try:  # a warehouse without that source (no CW extract loaded) flags nobody
@@ -37,10 +49,13 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             SELECT DISTINCT family_id, group_id AS cw_case_id, person_id AS child_person_id,
                    record_id AS child_record_id
             FROM families.members WHERE group_type = 'cw_case' AND role = 'child'),
-        parents AS (
+        named AS (
             SELECT r.child_person_id, r.parent_person_id, r.relation, r.systems AS named_by
             FROM families.relationships r JOIN sexes s ON s.person_id = r.parent_person_id
             WHERE r.relation IN ({relations}) {sex}),
+        parents AS (
+            SELECT * FROM named
+            {siblings}),
         absent AS (
             SELECT c.*, p.parent_person_id, p.relation, p.named_by FROM children c
             JOIN parents p USING (child_person_id)
