@@ -103,9 +103,11 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
                         UNION ALL SELECT {key} FROM _inherited)
         UNION
         SELECT cluster, first FROM (
-            SELECT cluster, first, row_number() OVER (PARTITION BY {key} ORDER BY first) AS k
-            FROM _fresh) WHERE k > 1
-        ORDER BY first""").fetchall()
+            SELECT cluster, first,
+                   row_number() OVER (PARTITION BY {key} ORDER BY first, cluster) AS k
+            FROM _fresh WHERE {key} IN (SELECT {key} FROM _fresh GROUP BY {key}
+                                        HAVING count(*) > 1)) WHERE k > 1
+        ORDER BY first, cluster""").fetchall()
     if clashes:
         taken = {row[0] for row in con.execute(
             f"SELECT {key} FROM {history} UNION SELECT {key} FROM {table} UNION "
@@ -120,18 +122,23 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
         CREATE OR REPLACE TEMP TABLE _ids AS
         SELECT cluster, {key} FROM _kept UNION ALL SELECT cluster, {key} FROM _inherited
         UNION ALL SELECT cluster, {key} FROM _fresh;
+        CREATE OR REPLACE TEMP TABLE _sizes AS
+        SELECT cluster, count(*)::INTEGER AS n FROM _now GROUP BY cluster;
+        -- new ones with nothing before them (all of them on a first run): created
         INSERT INTO {history}
-        SELECT '{run_id}', TIMESTAMP '{at}', i.{key},
-               CASE WHEN count(DISTINCT o.{key}) > 1 THEN 'merged' ELSE 'created' END,
-               list(DISTINCT o.{key} ORDER BY o.{key})
-                   FILTER (WHERE o.{key} IS NOT NULL AND o.{key} <> i.{key}),
-               any_value(n.n)
+        SELECT '{run_id}', TIMESTAMP '{at}', f.{key}, 'created', []::VARCHAR[], s.n
+        FROM _fresh f JOIN _sizes s USING (cluster)
+        WHERE f.cluster NOT IN (SELECT cluster FROM _overlap);
+        -- a cluster taking the members of several previous ids: merged
+        INSERT INTO {history}
+        SELECT '{run_id}', TIMESTAMP '{at}', i.{key}, 'merged',
+               list(DISTINCT o.{key} ORDER BY o.{key}) FILTER (WHERE o.{key} <> i.{key}),
+               any_value(s.n)
         FROM (SELECT cluster FROM _inherited UNION ALL SELECT cluster FROM _fresh) g
-        JOIN _ids i USING (cluster)
-        JOIN (SELECT cluster, count(*) AS n FROM _now GROUP BY cluster) n USING (cluster)
-        LEFT JOIN _overlap o USING (cluster)
+        JOIN _ids i USING (cluster) JOIN _sizes s USING (cluster)
+        JOIN _overlap o USING (cluster)
         GROUP BY i.{key}
-        HAVING count(DISTINCT o.{key}) > 1 OR count(o.{key}) = 0;
+        HAVING count(DISTINCT o.{key}) > 1;
         INSERT INTO {history}
         SELECT '{run_id}', TIMESTAMP '{at}', o.{key},
                CASE WHEN o.{key} IN (SELECT {key} FROM _ids) THEN 'split' ELSE 'retired' END,
@@ -152,6 +159,6 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
         SELECT event, count(*) FROM {history} WHERE run_id = '{run_id}'
         GROUP BY event""").fetchall()
     con.execute("DROP TABLE _now; DROP TABLE _overlap; DROP TABLE _kept; DROP TABLE _ids; "
-                "DROP TABLE _fresh")
+                "DROP TABLE _fresh; DROP TABLE _sizes")
     return dict(counts) | {"ids": con.execute(
         f"SELECT count(DISTINCT {key}) FROM {table}").fetchall()[0][0], "new_ids": created}

@@ -15,7 +15,6 @@ import duckdb
 import numpy as np
 
 from linkage.link.em import Model
-from linkage.link.records import tf_agreement
 from linkage.link.settings import LinkageConfig
 from linkage.link.vectors import scheme_of, vectors_sql
 from linkage.warehouse import literal
@@ -58,6 +57,7 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
         if record not in rids:
             raise LookupError(f"no record {record} in linked.records (run `famlink link`)")
     lo, hi = sorted((rids[record_id_l], rids[record_id_r]))
+    bases = dict(con.execute("SELECT tf_column, agreement FROM linked.tf_agreement").fetchall())
     values = _row(con, f"SELECT * FROM linked.vectors WHERE rid_l = {lo} AND rid_r = {hi}")
     if values is None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _pair AS SELECT {lo} AS rid_l, "
@@ -79,7 +79,7 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
             tf = values.get(f"tf_{comp.name}")
             if tf is not None:
                 column = scheme.tf_levels[comp.name][1]
-                base = tf_agreement(con, column)
+                base = bases[column]
                 adjust = float(np.log2(base / max(tf, config.training.tf_min_share)))
                 steps.append(Step(f"{comp.name} (term frequency)", "how rare the value is",
                                   adjust, f"{tf:.3g} of records share it"))

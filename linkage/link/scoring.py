@@ -51,8 +51,13 @@ def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,
     that two random records agree on the column over the chance that they agree on *this*
     value."""
     terms = []
+    bases = {column: tf_agreement(con, column) for _, column in scheme.tf_levels.values()}
+    # kept for explanations, so a waterfall uses exactly what scoring used
+    con.execute("CREATE OR REPLACE TABLE linked.tf_agreement (tf_column VARCHAR, agreement "
+                "DOUBLE)")
+    con.executemany("INSERT INTO linked.tf_agreement VALUES (?, ?)", list(bases.items()))
     for name, (_, column) in scheme.tf_levels.items():
-        base = tf_agreement(con, column)
+        base = bases[column]
         if base > 0:
             tf = quote("tf_" + name)  # NULL unless the pair agrees at the tf level
             terms.append(f"CASE WHEN {tf} IS NULL THEN 0 ELSE log2({base!r} / greatest({tf}, "
