@@ -11,7 +11,8 @@ party in CS while the mother heads the TANF case). The level's weight is estimat
 with the rest of the model, never set by hand; `famlink evaluate` shows its effect by ablation.
 
 Linked groups also propose pairs the name-based blocking cannot (TANF files carry no names):
-members of two linked groups who agree on `household.blocking_on` become candidates.
+members of two linked groups who agree on `household.blocking_on` (and for whom
+`household.blocking_when` holds) become candidates.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
     """)
     if hh.signature:
         _add_signature_pairs(con, config)
-    on = " AND ".join(f"(a.{expr}) = (b.{expr})" for expr in hh.blocking_on) or "true"
+    on = " AND ".join([f"(a.{expr}) = (b.{expr})" for expr in hh.blocking_on]
+                      + [f"({hh.blocking_when})"])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hh_pairs AS
         SELECT DISTINCT ma.rid AS rid_l, mb.rid AS rid_r, 'household' AS rule

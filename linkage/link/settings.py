@@ -80,6 +80,8 @@ class Household(_Strict):
     confidence: Probability = 0.95  # a link at or above this counts as evidence
     # Records of two linked groups that agree on these become candidates in the second round.
     blocking_on: list[str] = ["dob_year"]
+    # ... and for whom this holds (SQL over records a and b)
+    blocking_when: str = "true"
     max_group_size: int = Field(default=30, ge=2)  # a shelter "household" says nothing
     # The family signature: members of two groups who agree on these, where nothing else
     # compares them (one record of a `signature_pairs` entry's `left`, the other of its
@@ -232,6 +234,8 @@ def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str |
         attempt(f"household.signature.{j}", f"SELECT {expr} FROM _check_r")
     for j, expr in enumerate(config.household.blocking_on):
         attempt(f"household.blocking_on.{j}", f"SELECT {expr} FROM _check_r")
+    attempt("household.blocking_when",
+            f"SELECT ({hh.blocking_when})::BOOLEAN FROM _check_r a, _check_r b")
     con.execute("DROP TABLE _check_p; DROP TABLE _check_r")
     if problems:
         raise ConfigError("\n".join(problems))
