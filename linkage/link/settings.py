@@ -107,7 +107,7 @@ class Clustering(_Strict):
     ambiguity_margin: float = Field(default=5.0, ge=0)
     # Two records joined only through others are kept apart when they compare this badly
     # with each other (match weight in bits: two different SSNs, birth dates years apart).
-    chain_min_weight: float = -10.0
+    chain_min_weight: float = -20.0
 
 
 class Training(_Strict):
