@@ -3,6 +3,7 @@ standardization and SQL that a run uses."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
     con = scenario(tmp_path / "w.duckdb", [{"record_id": "cw:1", **ANNA}])
     with pytest.raises(ConfigError, match=r"comparisons\.0\.levels\.0\.sql"):
         check_sql(con, config, bad)
-    bad.write_text(text.replace("link: 0.9", "link: 1.5"))
+    bad.write_text(re.sub(r"(?m)^  link: [0-9.]+$", "  link: 1.5", text))
     with pytest.raises(ConfigError, match=r"thresholds\.link = 1\.5"):
         load_linkage_config(bad)
     bad.write_text(text.replace("max_block_size: 100", "max_block_size: many"))
