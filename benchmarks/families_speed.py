@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 # benchmarks/linkage.py bears the name of the package: import from the project root instead
 # of from beside this file, so that `linkage` is the package.
 sys.path[sys.path.index(str(HERE))] = str(HERE.parent)
 
-from benchmarks.measure import child  # noqa: E402
+from benchmarks.measure import child, synthesize_in_child, write_result  # noqa: E402
 
 _PREPARE = """
 import sys
@@ -74,10 +72,7 @@ def main() -> None:
         data = args.data
         if data is None:
             data = Path(tmp) / "data"
-            subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                            "from synthetic_data.generate import synthesize; "
-                            "synthesize(int(sys.argv[1]), 1, Path(sys.argv[2]))",
-                            str(args.persons), str(data)], check=True)
+            synthesize_in_child(args.persons, data)
         db = Path(tmp) / "famlink.duckdb"
         _, _, records = child(_PREPARE, str(db), str(data))
         seconds, peak, out = child(_BUILD, str(db))
@@ -91,11 +86,7 @@ def main() -> None:
               "seconds_families_and_marts": round(built["families_seconds"]
                                                   + built["marts_seconds"], 1),
               "peak_mb": peak, **built, "accuracy": accuracy}
-    print(json.dumps(result, indent=2))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"families-{args.persons}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}", file=sys.stderr)
+    write_result(f"families-{args.persons}", result)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,10 @@ Targets (issue 3): ingest within 2x the floor, peak memory under 2 GB, at 1M per
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from measure import child
-
-RESULTS = Path(__file__).resolve().parent / "results" / "ingest_speed.json"
+from measure import child, synthesize_in_child, write_result
 
 _FLOOR = """
 import sys, duckdb
@@ -59,10 +54,7 @@ def main() -> None:
         data = args.data
         if data is None:
             data = Path(tmp) / "data"
-            subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                            "from synthetic_data.generate import synthesize; "
-                            "synthesize(int(sys.argv[1]), 1, Path(sys.argv[2]))",
-                            str(args.persons), str(data)], check=True)
+            synthesize_in_child(args.persons, data)
         extracts = data / "extracts"
         size = sum(p.stat().st_size for p in extracts.rglob("*") if p.is_file())
         floor_s, floor_mb, floor_rows = child(_FLOOR, str(extracts), str(Path(tmp) / "f.db"))
@@ -76,11 +68,7 @@ def main() -> None:
         "ingest_seconds": round(ingest_s, 1), "ingest_rows_per_second": round(rows / ingest_s),
         "ingest_peak_mb": ingest_mb, "ratio_ingest_to_floor": round(ingest_s / floor_s, 2),
     }
-    for key, value in result.items():
-        print(f"{key:>24}: {value}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    write_result("ingest_speed", result)
 
 
 if __name__ == "__main__":

@@ -34,9 +34,8 @@ ROOT = HERE.parent
 # of from beside it, so that `linkage` is the package.
 sys.path[sys.path.index(str(HERE))] = str(ROOT)
 
-from benchmarks.measure import child  # noqa: E402
+from benchmarks.measure import child, synthesize_in_child, write_result  # noqa: E402
 
-RESULTS = HERE / "results"
 RECORDS_PER_PERSON = 1.17  # measured: 1,174,777 records from 1,000,000 persons
 RL_VENV = ROOT / ".venv-recordlinkage"
 
@@ -86,10 +85,7 @@ def prepare(records: int, data: Path | None, work: Path) -> tuple[Path, Path]:
     if data is None:
         data = work / "data"
         persons = max(round(records / RECORDS_PER_PERSON), 100)
-        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                        "from synthetic_data.generate import synthesize; "
-                        "synthesize(int(sys.argv[1]), 1, Path(sys.argv[2]))",
-                        str(persons), str(data)], check=True, cwd=ROOT)
+        synthesize_in_child(persons, data)
     base = work / "base.duckdb"
     subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
                     "from linkage.ingest.run import ingest; from linkage.warehouse import "
@@ -210,11 +206,7 @@ def main() -> None:
                 ratios[f"f1_points_above_{peer}"] = round(
                     100 * (famlink["f1"] - result[peer]["f1"]), 2)
     result["ratios"] = ratios
-    print(json.dumps(result, indent=2))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"linkage-{args.records}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}", file=sys.stderr)
+    write_result(f"linkage-{args.records}", result)
 
 
 if __name__ == "__main__":

@@ -23,3 +23,28 @@ def child(code: str, *args: str, python: str = sys.executable) -> tuple[float, i
     if status != 0:
         raise RuntimeError(f"child failed ({status}): {' '.join(command[:3])}\n{out}")
     return seconds, round(usage.ru_maxrss / 1024), out.strip()
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def synthesize_in_child(persons: int, out: Path) -> Path:
+    """Generate a synthetic population into `out` in a fresh interpreter (so the caller's
+    memory figure is not the generator's); return `out`."""
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                    "from synthetic_data.generate import synthesize; "
+                    "synthesize(int(sys.argv[1]), 1, Path(sys.argv[2]))",
+                    str(persons), str(out)], check=True, cwd=Path(__file__).resolve().parents[1])
+    return out
+
+
+def write_result(name: str, result: dict) -> Path:
+    """Print a benchmark's result and keep it as results/<name>.json."""
+    import json
+
+    print(json.dumps(result, indent=2))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}", file=sys.stderr)
+    return path
