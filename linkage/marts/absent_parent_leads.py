@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 
 from linkage.families.settings import MartsConfig
+from linkage.marts.hmis_stays import hmis_stays_sql
 from linkage.warehouse import literal
 
 
@@ -92,12 +93,10 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             WHERE e.event_type = {literal(rules.tanf_event)}
             GROUP BY pr.person_id, e.record_id
             UNION ALL
-            SELECT pr.person_id, e.record_id, 'hmis', e.start_date, NULL, NULL,
-                   e.details->>'_project_type', x.start_date
-            FROM staged.events e JOIN parent_records pr USING (record_id)
-            LEFT JOIN staged.events x ON x.event_type = 'hmis_exit'
-                 AND x.record_id = e.record_id AND x.group_id = e.details->>'EnrollmentID'
-            WHERE e.event_type = {literal(rules.hmis_event)}),
+            SELECT pr.person_id, h.record_id, 'hmis', h.entry_date, NULL, NULL,
+                   h.project_type, h.exit_date
+            FROM ({hmis_stays_sql(rules.hmis_event)}) h JOIN parent_records pr
+            USING (record_id)),
         found AS (SELECT person_id, list(DISTINCT system ORDER BY system) AS found_in
                   FROM parent_records GROUP BY person_id)
         SELECT a.cw_case_id, a.family_id, a.child_person_id, a.child_record_id,

@@ -11,6 +11,7 @@ from datetime import date
 import duckdb
 
 from linkage.families.settings import MartsConfig
+from linkage.marts.hmis_stays import hmis_stays_sql
 from linkage.warehouse import literal
 
 
@@ -40,19 +41,11 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             SELECT DISTINCT group_id AS hmis_household_id, person_id FROM families.members
             WHERE group_type = 'hmis_household'),
         stays AS (
-            SELECT m.family_id, e.record_id, e.group_id AS hmis_household_id,
-                   e.details->>'EnrollmentID' AS enrollment_id, e.start_date AS entry_date,
-                   x.start_date AS exit_date, e.details->>'_project_type' AS project_type,
-                   e.details->>'_living_situation' AS living_situation
-            FROM staged.events e
+            SELECT m.family_id, h.* FROM ({hmis_stays_sql()}) h
             JOIN linked.persons p USING (record_id)
             JOIN (SELECT DISTINCT family_id, person_id FROM families.members) m
               USING (person_id)
-            LEFT JOIN staged.events x ON x.event_type = 'hmis_exit'
-                 AND x.record_id = e.record_id AND x.group_id = e.details->>'EnrollmentID'
-            WHERE e.event_type = 'hmis_enrollment'
-              AND (e.details->>'_project_type' IN ({types})
-                   OR e.details->>'_living_situation' IN ({situations}))),
+            WHERE h.project_type IN ({types}) OR h.living_situation IN ({situations})),
         rows AS (
             SELECT c.cw_case_id, c.family_id, c.opened AS cw_case_opened, c.case_plan_goal,
                    c.cw_case_id IN (SELECT cw_case_id FROM removed) AS child_removed,
