@@ -98,12 +98,12 @@ def build_families(con: duckdb.DuckDBPyConnection, config: MartsConfig,
     day = as_of(con, config)
     con.execute("""
         CREATE SCHEMA IF NOT EXISTS families;
+        -- the memberships linking numbered (gid, group_key = group_type:group_id)
         CREATE OR REPLACE TEMP TABLE _memberships AS
-        SELECT m.*, g.gid FROM staged.memberships m
-        JOIN (SELECT group_type, group_id,
-                     (row_number() OVER (ORDER BY group_type, group_id))::INTEGER - 1 AS gid
-              FROM (SELECT DISTINCT group_type, group_id FROM staged.memberships)) g
-          USING (group_type, group_id);
+        SELECT r.record_id, r.system, split_part(m.group_key, ':', 1) AS group_type,
+               m.group_key[strpos(m.group_key, ':') + 1:] AS group_id, m.role,
+               m.start_date, m.end_date, m.gid
+        FROM linked.memberships m JOIN linked.records r USING (rid);
     """)
     counts = _group_components(con, config)
     # stable ids: a family is the set of its persons (hubs count in each of their families)
