@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from linkage.ingest import staging
-from linkage.ingest.standardizing import build_person_records
+from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
 from linkage.warehouse import connect
 
 PERSON_FIELDS = ("first_name_raw", "middle_name_raw", "last_name_raw", "suffix_raw", "dob_raw",
@@ -51,5 +51,6 @@ def scenario(path: Path, people: list[dict],
         con.execute("INSERT INTO staged.events VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scenario.csv', "
                     "0)", [record_id, system, system, event_type, group_id, start, end,
                            json.dumps(details)])
-    build_person_records(con)
+    standardize_persons(con)
+    mark_shared_addresses(con)
     return con

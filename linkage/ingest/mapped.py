@@ -61,17 +61,26 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
                   f"{', '.join(data)}{hint}")
         checks.append(f"SELECT _line, {literal(missing[0])}, {literal(reason)} FROM {loaded.raw}")
     else:
-        for column in dict.fromkeys(spec.required + spec.key):
-            checks.append(f"SELECT _line, {literal(column)}, "
-                          f"{literal(f'required field {column} is empty')} FROM {loaded.raw} "
-                          f"WHERE {staging.clean(column, columns)} IS NULL")
+        # one scan names the first empty required field of each row (in column-name order)
+        empty = " ".join(f"WHEN {staging.clean(c, columns)} IS NULL THEN {literal(c)}"
+                         for c in sorted(set(spec.required + spec.key)))
+        if empty:
+            checks.append(f"""
+                SELECT _line, field, 'required field ' || field || ' is empty'
+                FROM (SELECT _line, CASE {empty} END AS field FROM {loaded.raw})
+                WHERE field IS NOT NULL""")
         if spec.key:
             keys = ", ".join(staging.clean(k, columns) for k in spec.key)
+            names = ", ".join(f"k{i}" for i in range(len(spec.key)))
+            # a hash aggregate finds the repeated keys; only their rows are looked at again
             checks.append(f"""
+                SELECT * FROM (WITH keyed AS (SELECT _line, {keys} FROM {loaded.raw}),
+                repeated AS (SELECT {names}, min(_line) AS first FROM keyed k({'_line, ' + names})
+                             GROUP BY ALL HAVING count(*) > 1)
                 SELECT _line, {literal(spec.key[-1])}, 'duplicate key ' || {literal(
                     '+'.join(spec.key))} || ': first seen at line ' || first::VARCHAR
-                FROM (SELECT _line, first_value(_line) OVER (PARTITION BY {keys}
-                      ORDER BY _line) AS first FROM {loaded.raw}) WHERE _line <> first""")
+                FROM keyed k({'_line, ' + names}) JOIN repeated USING ({names})
+                WHERE _line <> first)""")
         if known_ids and record_column and record_column in columns:
             value = staging.clean(record_column, columns)
             checks.append(f"""

@@ -99,36 +99,32 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
                f"escape='\"', encoding={literal(info.encoding)}, store_rejects=true, "
                f"rejects_table={literal(errors)}, rejects_scan={literal(scans)}, "
                f"sample_size=-1, max_line_size=16777216, null_padding=false")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS "
-                f"SELECT * FROM read_csv({literal(str(info.path))}, {options})")
-    bad = con.execute(f"SELECT line, column_name, error_type, error_message, csv_line "
-                      f"FROM {errors} ORDER BY line").fetchall()
-    # DuckDB numbers records (a quoted newline does not start a record); good rows keep file
-    # order in the temp table (its rowid), so the k-th good row sits on the k-th line that no
-    # reject took. With no rejects that is simply rowid + 2 (the header is line 1).
     loaded = datetime.now().isoformat(sep=" ", timespec="seconds")
     provenance = (f"{literal(label)} AS _file, {literal(info.sha256)} AS _sha256, "
                   f"TIMESTAMP {literal(loaded)} AS _loaded_at")
-    if not bad:
-        con.execute(f"CREATE TABLE {target} AS SELECT {provenance}, rowid + 2 AS _line, * "
-                    f"FROM _read")
-    else:
+    # Read straight into raw: DuckDB numbers records in file order (a quoted newline does not
+    # start a record), so with no rejects the k-th record sits on line k + 1 (the header is 1).
+    con.execute(f"CREATE TABLE {target} AS SELECT {provenance}, "
+                f"row_number() OVER () + 1 AS _line, * "
+                f"FROM read_csv({literal(str(info.path))}, {options})")
+    bad = con.execute(f"SELECT line, column_name, error_type, error_message, csv_line "
+                      f"FROM {errors} ORDER BY line").fetchall()
+    if bad:  # the k-th good record sits on the k-th line that no reject took
         con.execute("CREATE OR REPLACE TEMP TABLE _bad_lines (line BIGINT)")
         con.executemany("INSERT INTO _bad_lines VALUES (?)", [(row[0],) for row in bad])
         con.execute(f"""
-            CREATE TABLE {target} AS
-            WITH good AS (SELECT row_number() OVER (ORDER BY rowid) AS k, * FROM _read),
-            slots AS (
-                SELECT line, row_number() OVER (ORDER BY line) AS k
-                FROM range(2, (SELECT count(*) FROM _read) + (SELECT count(*) FROM _bad_lines)
+            CREATE OR REPLACE TABLE {target} AS
+            WITH slots AS (
+                SELECT line, row_number() OVER (ORDER BY line) + 1 AS k
+                FROM range(2, (SELECT count(*) FROM {target}) + (SELECT count(*) FROM _bad_lines)
                            + 2) r(line)
                 WHERE line NOT IN (SELECT line FROM _bad_lines)
             )
-            SELECT {provenance}, slots.line AS _line, good.* EXCLUDE (k)
-            FROM good JOIN slots USING (k) ORDER BY _line
+            SELECT t.* REPLACE (slots.line AS _line)
+            FROM {target} t JOIN slots ON slots.k = t._line ORDER BY _line
         """)
         con.execute("DROP TABLE _bad_lines")
-    con.execute(f"DROP TABLE IF EXISTS {errors}; DROP TABLE IF EXISTS {scans}; DROP TABLE _read")
+    con.execute(f"DROP TABLE IF EXISTS {errors}; DROP TABLE IF EXISTS {scans}")
     return [Reject(label, int(line), column, _reason(kind, message), text)
             for line, column, kind, message, text in bad]
 

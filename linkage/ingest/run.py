@@ -7,6 +7,7 @@ in DuckDB and refuses to finish a run in which a row went missing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import duckdb
 from linkage.ingest import staging
 from linkage.ingest.loaded import IngestError, LoadedFile
 from linkage.ingest.mapped import ingest_mapped
-from linkage.ingest.standardizing import build_person_records
+from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
 from linkage.sources import SourceConfig, load_sources
 from linkage.warehouse import literal
 
@@ -50,41 +51,68 @@ def extracts_folder(data: Path) -> Path:
     return data / "extracts" if (data / "extracts").is_dir() else data
 
 
-def account(con: duckdb.DuckDBPyConnection, loaded: LoadedFile) -> FileSummary:
-    """Balance one file: rows read, staged and rejected, checked line by line."""
-    label = literal(loaded.label)
-    staged_lines = " UNION ".join(
-        f"SELECT source_line AS line FROM staged.{t} WHERE source_file = {label}"
+def account(con: duckdb.DuckDBPyConnection, source: str,
+            loaded: list[LoadedFile]) -> list[FileSummary]:
+    """Balance every file of a source, line by line: each line read is staged or rejected,
+    never both."""
+    of_source = f"WHERE source = {literal(source)}"
+    raw_lines = " UNION ALL ".join(
+        f"SELECT {literal(item.label)} AS file, _line AS line, 1 AS kind FROM {item.raw} "
+        f"{loaded_filter(item)}" for item in loaded)
+    staged_lines = " UNION ALL ".join(
+        f"SELECT source_file, source_line, 2 FROM staged.{t} {of_source}"
         for t in STAGED_WITH_LINES)
     # A line DuckDB could not parse is rejected without reaching raw: read = raw + those.
-    read, staged, rejected_lines, file_rejects, overlap, lost = con.execute(f"""
-        WITH staged_lines AS ({staged_lines}),
-        rejected AS (SELECT DISTINCT line FROM staged.rejects
-                     WHERE file = {label} AND line IS NOT NULL),
-        raw_lines AS (SELECT _line AS line FROM {loaded.raw} {loaded_filter(loaded)})
-        SELECT (SELECT count(*) FROM (SELECT line FROM raw_lines UNION SELECT line FROM rejected)),
-               (SELECT count(*) FROM staged_lines),
-               (SELECT count(*) FROM rejected),
-               (SELECT count(*) FROM staged.rejects WHERE file = {label} AND line IS NULL),
-               (SELECT count(*) FROM staged_lines JOIN rejected USING (line)),
-               (SELECT count(*) FROM raw_lines WHERE line NOT IN (SELECT line FROM staged_lines)
-                  AND line NOT IN (SELECT line FROM rejected))
-    """).fetchall()[0]
-    if overlap or lost or read != staged + rejected_lines:
-        raise AccountingError(
-            f"{loaded.label}: {read} rows read but {staged} staged + {rejected_lines} rejected "
-            f"({lost} in neither, {overlap} in both)")
-    reasons = con.execute(f"""
-        SELECT reason, count(*) FROM staged.rejects WHERE file = {label}
-        GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 3""").fetchall()
-    warnings = list(loaded.warnings)
-    if file_rejects:
-        warnings.append(f"{loaded.label}: {file_rejects} problem(s) with the file as a whole")
-    con.execute("INSERT INTO staged.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
-                [loaded.source, loaded.system, loaded.label, loaded.info.sha256, loaded.format,
-                 loaded.version, read, staged, rejected_lines, warnings])
-    return FileSummary(loaded.source, loaded.label, read, staged, rejected_lines,
-                       [(r, n) for r, n in reasons], warnings)
+    rows = con.execute(f"""
+        WITH lines AS (
+            SELECT file, line, bool_or(kind = 1) AS in_raw, bool_or(kind = 2) AS staged,
+                   bool_or(kind = 3) AS rejected
+            FROM ({raw_lines} UNION ALL {staged_lines}
+                  UNION ALL SELECT file, line, 3 FROM staged.rejects
+                  {of_source} AND line IS NOT NULL)
+            GROUP BY file, line)
+        SELECT file, count(*) FILTER (in_raw OR rejected), count(*) FILTER (staged),
+               count(*) FILTER (rejected), count(*) FILTER (staged AND rejected),
+               count(*) FILTER (in_raw AND NOT staged AND NOT rejected),
+               count(*) FILTER (staged AND NOT in_raw)
+        FROM lines GROUP BY file""").fetchall()
+    counts = {row[0]: row[1:] for row in rows}
+    reasons: dict[str, list[tuple[str, int]]] = {}
+    for file, reason, n in con.execute(f"""
+            SELECT file, reason, n FROM (SELECT file, reason, count(*) AS n FROM staged.rejects
+                                         {of_source} GROUP BY ALL)
+            QUALIFY row_number() OVER (PARTITION BY file ORDER BY n DESC, reason) <= 3
+            ORDER BY file, n DESC, reason""").fetchall():
+        reasons.setdefault(file, []).append((reason, n))
+    file_rejects = dict(con.execute(f"SELECT file, count(*) FROM staged.rejects {of_source} "
+                                    f"AND line IS NULL GROUP BY file").fetchall())
+    summaries = []
+    for item in loaded:
+        read, staged, rejected, overlap, lost, stray = counts.get(item.label, (0,) * 6)
+        if overlap or lost or stray or read != staged + rejected:
+            raise AccountingError(
+                f"{item.label}: {read} rows read but {staged} staged + {rejected} rejected "
+                f"({lost} in neither, {overlap} in both, {stray} staged from no line read)")
+        warnings = list(item.warnings)
+        if file_rejects.get(item.label):
+            warnings.append(f"{item.label}: {file_rejects[item.label]} problem(s) with the file "
+                            f"as a whole")
+        con.execute("INSERT INTO staged.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                    [item.source, item.system, item.label, item.info.sha256, item.format,
+                     item.version, read, staged, rejected, warnings])
+        summaries.append(FileSummary(item.source, item.label, read, staged, rejected,
+                                     reasons.get(item.label, []), warnings))
+    return summaries
+
+
+def source_folder(root: Path, source: SourceConfig) -> Path:
+    return Path(source.path) if Path(source.path).is_absolute() else root / source.path
+
+
+def _size(root: Path, source: SourceConfig) -> int:
+    folder = source_folder(root, source)
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) \
+        if folder.is_dir() else 0
 
 
 def loaded_filter(loaded: LoadedFile) -> str:
@@ -103,13 +131,29 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
         raise IngestError(f"{data}: no such folder")
     staging.reset(con)
     readers = _readers()
-    loaded: list[LoadedFile] = []
-    for name, source in sources.items():
-        folder = Path(source.path) if Path(source.path).is_absolute() else root / source.path
-        loaded += readers[source.format](con, name, source, folder, progress)
+
+    def read(name: str, source: SourceConfig) -> list[FileSummary]:
+        folder = source_folder(root, source)
+        cursor = con.cursor()  # its own temp tables and views; DuckDB runs cursors side by side
+        try:
+            loaded = readers[source.format](cursor, name, source, folder, progress)
+            if progress:
+                progress(f"{name}: standardizing names, SSNs, DOBs and addresses")
+            standardize_persons(cursor)
+            if progress:
+                progress(f"{name}: checking that every file balances")
+            return account(cursor, name, loaded)
+        finally:
+            cursor.close()
+
+    # A reader works on one file at a time and DuckDB parses a CSV file mostly on one core, so
+    # sources are read side by side, as many at once as DuckDB has threads, largest first.
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    with ThreadPoolExecutor(max(1, min(threads, len(sources)))) as pool:
+        futures = {name: pool.submit(read, name, sources[name])
+                   for name in sorted(sources, key=lambda n: -_size(root, sources[n]))}
+    summaries = [summary for name in sources for summary in futures[name].result()]
     if progress:
-        progress("standardizing person records (names, SSNs, DOBs, addresses)")
-    build_person_records(con)
-    if progress:
-        progress("checking that every file balances")
-    return [account(con, item) for item in loaded]
+        progress("flagging addresses shared by many cases (shelters, offices)")
+    mark_shared_addresses(con)
+    return summaries

@@ -2,9 +2,9 @@
 
 Each reader (mapped CSV/Parquet, HMIS, TANF) ends with views of its valid rows and a mapping
 (`PersonSpec`, `MembershipSpec`, ...); these functions turn them into rows of `_person_input`
-(a temporary table), `staged.memberships`, `staged.groups` and `staged.events`, each carrying
-the `source_file` and `source_line` it came from. Standardization then runs once, over all
-sources, and writes `staged.person_records`.
+(a temporary table of the reader's cursor), `staged.memberships`, `staged.groups` and
+`staged.events`, each carrying the `source_file` and `source_line` it came from.
+Standardization then turns a source's `_person_input` into its `staged.person_records`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import duckdb
 from linkage.sources import EventSpec, GroupSpec, MembershipSpec, PersonSpec, SourceConfig
 from linkage.warehouse import literal, quote
 
-DDL = """
+# A source's person rows as mapped, waiting for standardization. Sources are read side by side,
+# each on its own cursor, and a temporary table belongs to its cursor: one per source.
+PERSON_INPUT_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS _person_input (
     record_id VARCHAR, system VARCHAR, source VARCHAR, source_id VARCHAR,
     source_file VARCHAR, source_line BIGINT,
@@ -22,6 +24,22 @@ CREATE TEMP TABLE IF NOT EXISTS _person_input (
     dob_raw VARCHAR, dob_quality VARCHAR, ssn_raw VARCHAR, ssn_quality VARCHAR,
     name_quality VARCHAR, sex VARCHAR, address_line_raw VARCHAR, city_raw VARCHAR,
     state_raw VARCHAR, zip_raw VARCHAR, phone_raw VARCHAR, seen DATE);
+"""
+DDL = """
+CREATE TABLE IF NOT EXISTS staged.person_records (
+    record_id VARCHAR, system VARCHAR, source VARCHAR, source_id VARCHAR,
+    source_file VARCHAR, source_line BIGINT,
+    first_name_raw VARCHAR, middle_name_raw VARCHAR, last_name_raw VARCHAR, suffix_raw VARCHAR,
+    first_name VARCHAR, middle_name VARCHAR, last_name VARCHAR, suffix VARCHAR,
+    first_name_canonical VARCHAR, first_name_nysiis VARCHAR, first_name_metaphone VARCHAR,
+    last_name_parts VARCHAR[], last_name_squashed VARCHAR, last_name_nysiis VARCHAR,
+    last_name_metaphone VARCHAR,
+    dob_raw VARCHAR, dob DATE, dob_year INTEGER, dob_month INTEGER, dob_day INTEGER,
+    dob_flag VARCHAR, ssn_raw VARCHAR, ssn VARCHAR, ssn_last4 VARCHAR, ssn_flag VARCHAR,
+    sex VARCHAR, address_street VARCHAR, address_unit VARCHAR, city VARCHAR, state VARCHAR,
+    zip5 VARCHAR, address_shared BOOLEAN, phone VARCHAR,
+    name_quality VARCHAR, ssn_quality VARCHAR, dob_quality VARCHAR,
+    first_seen DATE, last_seen DATE);
 CREATE TABLE IF NOT EXISTS staged.memberships (
     record_id VARCHAR, system VARCHAR, source VARCHAR, group_type VARCHAR, group_id VARCHAR,
     role VARCHAR, source_role VARCHAR, start_date DATE, end_date DATE,
@@ -47,9 +65,8 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Start the staged layer afresh: each ingest rebuilds it from raw."""
     for table in STAGED_TABLES:
         con.execute(f"DROP TABLE IF EXISTS staged.{table}")
-    # person rows wait in memory for standardization, which writes staged.person_records
     con.execute("DROP TABLE IF EXISTS temp._person_input")
-    con.execute(DDL)
+    con.execute(DDL + PERSON_INPUT_DDL)
 
 
 def clean(column: str | None, columns: set[str]) -> str:
@@ -88,6 +105,7 @@ def insert_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConf
     pick = ""
     if spec.one_record_per_id:  # the first row of each person id is their record
         pick = f"QUALIFY row_number() OVER (PARTITION BY {sid} ORDER BY _line) = 1"
+    con.execute(PERSON_INPUT_DDL)
     con.execute(f"""
         INSERT INTO _person_input
         SELECT {literal(source.prefix)} || ':' || {sid}, {literal(source.system)},

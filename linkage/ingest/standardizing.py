@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import duckdb
 
+from linkage.ingest.staging import PERSON_INPUT_DDL
 from linkage.standardize import register_macros
 from linkage.standardize.address import flag_shared_addresses
 from linkage.standardize.names import name_keys
+from linkage.warehouse import literal
 
 SHARED_ADDRESS_MIN_GROUPS = 3
 
 
-def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
+def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
+    """Append the cursor's `_person_input` (one source's person rows), standardized, to
+    `staged.person_records`; `mark_shared_addresses` completes them once every source is in."""
     register_macros(con)
+    con.execute(PERSON_INPUT_DDL)  # a source whose files were all refused staged no one
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _names AS
         SELECT raw, strip_suffix(std_name(raw)) AS std, name_suffix(NULL, raw) AS suffix
@@ -27,9 +32,6 @@ def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
               UNION SELECT middle_name_raw FROM _person_input
               UNION SELECT last_name_raw FROM _person_input)
         WHERE raw IS NOT NULL;
-        CREATE OR REPLACE TEMP TABLE _surnames AS
-        SELECT DISTINCT std, surname_parts(std) AS parts, surname_squashed(std) AS squashed
-        FROM _names WHERE std IS NOT NULL;
         CREATE OR REPLACE TEMP TABLE _dobs AS
         SELECT dob_raw, dob_quality, std_dob(dob_raw, dob_quality) AS d
         FROM (SELECT DISTINCT dob_raw, dob_quality FROM _person_input);
@@ -40,11 +42,8 @@ def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
               FROM _person_input
               WHERE coalesce(address_line_raw, city_raw, state_raw, zip_raw) IS NOT NULL);
         CREATE OR REPLACE TEMP TABLE _record_addresses AS
-        SELECT i.record_id, i.system, ad.a.street AS street, ad.a.unit AS unit,
-               ad.a.city AS city, ad.a.state AS state, ad.a.zip5 AS zip5,
-               -- one system's view of a place: a shelter is many cases in one system
-               i.system || '|' || ad.a.street || '|' || coalesce(ad.a.zip5, ad.a.city)
-                   AS address_key
+        SELECT i.record_id, ad.a.street AS street, ad.a.unit AS unit, ad.a.city AS city,
+               ad.a.state AS state, ad.a.zip5 AS zip5
         FROM _person_input i JOIN _addresses ad
           ON ad.address_line_raw IS NOT DISTINCT FROM i.address_line_raw
          AND ad.city_raw IS NOT DISTINCT FROM i.city_raw
@@ -52,50 +51,68 @@ def build_person_records(con: duckdb.DuckDBPyConnection) -> None:
          AND ad.zip_raw IS NOT DISTINCT FROM i.zip_raw;
     """)
     name_keys(con, "SELECT std FROM _names", "std", "_name_keys")
-    # Counted within each system: one family's home is one CW case but may be three cases
-    # across systems, while a shelter is many cases in the same system.
-    flag_shared_addresses(
-        con, "_shared_addresses", "address_key", "m.group_type || ':' || m.group_id",
-        SHARED_ADDRESS_MIN_GROUPS,
-        source="_record_addresses JOIN staged.memberships m USING (record_id, system) "
-               "WHERE street IS NOT NULL")
+    # Every key of a raw name in one row, so that each of a record's three names is one join.
     con.execute("""
-        CREATE OR REPLACE TABLE staged.person_records AS
+        CREATE OR REPLACE TEMP TABLE _name_lookup AS
+        SELECT n.raw, n.std, n.suffix, k.canonical_given, k.nysiis, k.metaphone,
+               surname_parts(n.std) AS parts, surname_squashed(n.std) AS squashed
+        FROM _names n LEFT JOIN _name_keys k ON k.name = n.std""")
+    # a literal list, so that DuckDB skips the row groups of other sources
+    sources = ", ".join(literal(row[0]) for row in con.execute(
+        "SELECT DISTINCT source FROM _person_input").fetchall()) or "NULL"
+    con.execute(f"""
+        INSERT INTO staged.person_records BY NAME
         SELECT i.record_id, i.system, i.source, i.source_id, i.source_file, i.source_line,
                i.first_name_raw, i.middle_name_raw, i.last_name_raw, i.suffix_raw,
                fn.std AS first_name, mn.std AS middle_name, ln.std AS last_name,
                coalesce(_std_suffix_token(std_name(i.suffix_raw)), ln.suffix, fn.suffix)
                    AS suffix,
-               fk.canonical_given AS first_name_canonical,
-               fk.nysiis AS first_name_nysiis, fk.metaphone AS first_name_metaphone,
-               sn.parts AS last_name_parts, sn.squashed AS last_name_squashed,
-               lk.nysiis AS last_name_nysiis, lk.metaphone AS last_name_metaphone,
+               fn.canonical_given AS first_name_canonical,
+               fn.nysiis AS first_name_nysiis, fn.metaphone AS first_name_metaphone,
+               ln.parts AS last_name_parts, ln.squashed AS last_name_squashed,
+               ln.nysiis AS last_name_nysiis, ln.metaphone AS last_name_metaphone,
                i.dob_raw, dd.d.dob AS dob, dd.d.y AS dob_year, dd.d.m AS dob_month,
                dd.d.d AS dob_day, dd.d.flag AS dob_flag,
                i.ssn_raw, s.ssn AS ssn, s.last4 AS ssn_last4, s.flag AS ssn_flag, i.sex,
                ra.street AS address_street, ra.unit AS address_unit, ra.city, ra.state,
-               ra.zip5, coalesce(sh.address_key IS NOT NULL, false) AS address_shared,
+               ra.zip5, false AS address_shared,
                nullif(regexp_replace(i.phone_raw, '[^0-9]', '', 'g'), '') AS phone,
                i.name_quality, i.ssn_quality, i.dob_quality,
                least(i.seen, dates.first_date) AS first_seen,
                greatest(i.seen, dates.last_date) AS last_seen
         FROM (SELECT *, std_ssn(ssn_raw, ssn_quality) AS s FROM _person_input) i
-        LEFT JOIN _names fn ON fn.raw = i.first_name_raw
-        LEFT JOIN _names mn ON mn.raw = i.middle_name_raw
-        LEFT JOIN _names ln ON ln.raw = i.last_name_raw
-        LEFT JOIN _name_keys fk ON fk.name = fn.std
-        LEFT JOIN _name_keys lk ON lk.name = ln.std
-        LEFT JOIN _surnames sn ON sn.std = ln.std
+        LEFT JOIN _name_lookup fn ON fn.raw = i.first_name_raw
+        LEFT JOIN _name_lookup mn ON mn.raw = i.middle_name_raw
+        LEFT JOIN _name_lookup ln ON ln.raw = i.last_name_raw
         LEFT JOIN _dobs dd ON dd.dob_raw IS NOT DISTINCT FROM i.dob_raw
                           AND dd.dob_quality IS NOT DISTINCT FROM i.dob_quality
         LEFT JOIN _record_addresses ra USING (record_id)
-        LEFT JOIN _shared_addresses sh ON sh.address_key = ra.address_key
         LEFT JOIN (
             SELECT record_id, min(start_date) AS first_date,
                    max(coalesce(end_date, start_date)) AS last_date
-            FROM (SELECT record_id, start_date, end_date FROM staged.memberships
-                  UNION ALL SELECT record_id, start_date, end_date FROM staged.events)
+            FROM (SELECT record_id, start_date, end_date, source FROM staged.memberships
+                  UNION ALL SELECT record_id, start_date, end_date, source FROM staged.events)
+            WHERE source IN ({sources})
             GROUP BY record_id) dates USING (record_id)""")
-    for table in ("_names", "_surnames", "_dobs", "_addresses", "_record_addresses",
-                  "_name_keys", "_shared_addresses", "_person_input"):
+    for table in ("_names", "_dobs", "_addresses", "_record_addresses", "_name_keys",
+                  "_name_lookup", "_person_input"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def mark_shared_addresses(con: duckdb.DuckDBPyConnection) -> None:
+    """Flag the addresses that many unrelated cases of one system give (shelters, offices).
+
+    Counted within each system: one family's home is one CW case but may be three cases across
+    systems, while a shelter is many cases in the same system. It needs every source's records
+    and memberships, so it runs once all sources are standardized.
+    """
+    key = "r.system || '|' || r.address_street || '|' || coalesce(r.zip5, r.city)"
+    flag_shared_addresses(
+        con, "_shared_addresses", key, "m.group_type || ':' || m.group_id",
+        SHARED_ADDRESS_MIN_GROUPS,
+        source="staged.person_records r JOIN staged.memberships m USING (record_id, system) "
+               "WHERE r.address_street IS NOT NULL")
+    con.execute(f"""
+        UPDATE staged.person_records r SET address_shared = true
+        WHERE {key} IN (SELECT address_key FROM _shared_addresses)""")
+    con.execute("DROP TABLE _shared_addresses")

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from linkage.link.settings import LinkageConfig
 from linkage.nicknames import nicknames_of
-from linkage.warehouse import quote
+from linkage.warehouse import literal, quote
 
 
 def register_nickname_roots(con: duckdb.DuckDBPyConnection) -> None:
@@ -39,6 +39,24 @@ def tf_columns(config: LinkageConfig) -> list[str]:
                               for level in comp.levels if level.tf_column))
 
 
+def _rid(con: duckdb.DuckDBPyConnection) -> str:
+    """`rid` as row_number() OVER (ORDER BY source, rowid): the same on every ingest of the
+    same extracts, although sources are ingested side by side and land in either order.
+
+    Each source is appended in one statement, so its rows are one block of rowids and the
+    number is an offset, no sort. Should a source's rows not be one block, sort.
+    """
+    blocks = con.execute("""
+        SELECT source, min(rowid), sum(count(*)) OVER (ORDER BY source) - count(*),
+               max(rowid) - min(rowid) + 1 = count(*)
+        FROM staged.person_records GROUP BY source ORDER BY source""").fetchall()
+    if not all(whole for *_, whole in blocks):
+        return "(row_number() OVER (ORDER BY p.source, p.rowid))::INTEGER"
+    offsets = " ".join(f"WHEN {literal(source)} THEN {before - first + 1}"
+                       for source, first, before, _ in blocks)
+    return f"(p.rowid + CASE p.source {offsets} END)::INTEGER"
+
+
 def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
     """Write linked.records and linked.memberships (rid -> group, with dates; `gid` numbers
     the groups, since every later join on them runs on pairs); return the number of
@@ -48,7 +66,7 @@ def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
     select = ", ".join(f"{expr} AS {quote(name)}" for name, expr in config.records.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _records AS
-        SELECT (rowid + 1)::INTEGER AS rid, {select} FROM staged.person_records;
+        SELECT {_rid(con)} AS rid, {select} FROM staged.person_records p;
         CREATE OR REPLACE TABLE linked.memberships AS
         SELECT r.rid, g.gid, g.group_key, m.role, m.start_date, m.end_date
         FROM staged.memberships m

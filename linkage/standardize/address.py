@@ -76,21 +76,21 @@ def _zip_arm(pattern: str) -> str:
 # the macros repeat _std_addr_clean(line) rather than binding it in a lambda; lambdas nested in
 # lambdas measured 3x slower.
 MACROS: tuple[str, ...] = (
-    f"""CREATE OR REPLACE MACRO _std_addr_fold(s) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_addr_fold(s) AS
         regexp_replace(upper(strip_accents(CAST(s AS VARCHAR))), {lit(_APOSTROPHES)}, '', 'g')""",
     # Punctuation -> one space, '#' as its own token, trimmed.
-    f"""CREATE OR REPLACE MACRO _std_addr_clean(s) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_addr_clean(s) AS
         trim(regexp_replace(replace(_std_addr_fold(s), '#', ' # '),
                             {lit(_NOT_ADDRESS_CHAR)}, ' ', 'g'))""",
-    """CREATE OR REPLACE MACRO _std_addr_tokens(s, mapping) AS
+    """CREATE OR REPLACE TEMP MACRO _std_addr_tokens(s, mapping) AS
         nullif(array_to_string(list_transform(string_split(s, ' '), lambda t:
             coalesce(mapping[t], t)), ' '), '')""",
-    f"""CREATE OR REPLACE MACRO _std_zip5(zip) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_zip5(zip) AS
         list_transform([regexp_replace(CAST(zip AS VARCHAR), {lit(_ZIP_WS)}, '', 'g')],
             lambda z: nullif(CASE {_zip_arm(_ZIP5)} {_zip_arm(_ZIP_SHORT_PLUS4)}
                                   {_zip_arm(_ZIP_SHORT_GLUED_PLUS4)} {_zip_arm(_ZIP_SHORT)}
                              END, '00000'))[1]""",
-    f"""CREATE OR REPLACE MACRO std_address(line, city, state, zip) AS
+    f"""CREATE OR REPLACE TEMP MACRO std_address(line, city, state, zip) AS
         struct_pack(
             street := _std_addr_tokens(trim(regexp_replace(
                 regexp_extract(_std_addr_clean(line), {lit("^" + _LINE + "$")}, 1),
@@ -173,7 +173,7 @@ def flag_shared_addresses(
     expressions are interpolated as-is: they come from code, never from data.
     """
     con.execute(
-        f"""CREATE OR REPLACE TABLE {table} AS
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT address_key, CAST(count(DISTINCT grp) AS INTEGER) AS n_groups
             FROM (SELECT {address_key_sql} AS address_key, {group_sql} AS grp FROM {source})
             WHERE address_key IS NOT NULL AND grp IS NOT NULL

@@ -54,7 +54,7 @@ _iso, _us4, _us2, _compact = (_groups(p) for p in (_ISO, _US4, _US2, _COMPACT))
 
 MACROS: tuple[str, ...] = (
     # [year, month, day] as integers, or NULL when no accepted layout matches.
-    f"""CREATE OR REPLACE MACRO _std_dob_ymd(s, today) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_dob_ymd(s, today) AS
         CASE WHEN regexp_full_match(s, {lit(_ISO)}) THEN [{_iso[0]}, {_iso[1]}, {_iso[2]}]
              WHEN regexp_full_match(s, {lit(_US4)}) THEN [{_us4[2]}, {_us4[0]}, {_us4[1]}]
              WHEN regexp_full_match(s, {lit(_US2)}) THEN [
@@ -63,14 +63,14 @@ MACROS: tuple[str, ...] = (
              WHEN regexp_full_match(s, {lit(_COMPACT)})
                  THEN [{_compact[0]}, {_compact[1]}, {_compact[2]}]
         END""",
-    f"""CREATE OR REPLACE MACRO _std_dob_parse(s, today) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_dob_parse(s, today) AS
         CASE WHEN regexp_full_match(s, {lit(_EXCEL)})
                  THEN DATE {lit(EXCEL_EPOCH.isoformat())}
                       + TRY_CAST(regexp_extract(s, {lit(_anchored(_EXCEL))}, 1) AS INTEGER)
              ELSE list_transform([_std_dob_ymd(s, today)], lambda p:
                       CASE WHEN p[1] >= 1 THEN try(make_date(p[1], p[2], p[3])) END)[1]
         END""",
-    f"""CREATE OR REPLACE MACRO _std_dob_flag(s, d, quality, today) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_dob_flag(s, d, quality, today) AS
         CASE WHEN s IS NULL OR regexp_full_match(s, {lit(_BLANK)}) THEN 'missing'
              WHEN d IS NULL THEN 'invalid'
              WHEN d < DATE {lit(EARLIEST.isoformat())} OR d > today THEN 'placeholder'
@@ -78,7 +78,7 @@ MACROS: tuple[str, ...] = (
         END""",
     # ``today`` defaults to current_date; tests pass it (std_dob(x, q, today := DATE '...')) so
     # the 2-digit-year pivot and the "future date" rule are reproducible.
-    """CREATE OR REPLACE MACRO std_dob(raw, quality, today := current_date) AS
+    """CREATE OR REPLACE TEMP MACRO std_dob(raw, quality, today := current_date) AS
         list_transform([CAST(raw AS VARCHAR)], lambda s:
             list_transform([_std_dob_parse(s, today)], lambda d:
                 list_transform([_std_dob_flag(s, d, quality, today)], lambda f:

@@ -68,7 +68,7 @@ _SUFFIX_MAP = "MAP {" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in SUFFIXES.ite
 _TRAILING_ANCHORED = lit("^" + _TRAILING_TOKEN + "$")
 
 MACROS: tuple[str, ...] = (
-    f"""CREATE OR REPLACE MACRO std_name(raw) AS
+    f"""CREATE OR REPLACE TEMP MACRO std_name(raw) AS
         nullif(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
             upper(strip_accents(CAST(raw AS VARCHAR))),
             {lit(APOSTROPHES)}, '', 'g'),
@@ -76,23 +76,23 @@ MACROS: tuple[str, ...] = (
             {lit(_HYPHEN_RUN)}, '-', 'g'),
             {lit(_SPACE_RUN)}, ' ', 'g'),
             {lit(_EDGES)}, '', 'g'), '')""",
-    f"CREATE OR REPLACE MACRO _std_suffix_token(t) AS {_SUFFIX_MAP}[t]",
+    f"CREATE OR REPLACE TEMP MACRO _std_suffix_token(t) AS {_SUFFIX_MAP}[t]",
     # Suffix of an already standardized name n, or NULL (regexp_extract gives '' on no match).
-    f"""CREATE OR REPLACE MACRO _std_name_suffix(n) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_name_suffix(n) AS
         _std_suffix_token(regexp_extract(n, {_TRAILING_ANCHORED}, 2))""",
-    """CREATE OR REPLACE MACRO name_suffix(first, last) AS
+    """CREATE OR REPLACE TEMP MACRO name_suffix(first, last) AS
         coalesce(_std_name_suffix(std_name(last)), _std_name_suffix(std_name(first)))""",
-    f"""CREATE OR REPLACE MACRO strip_suffix(name) AS
+    f"""CREATE OR REPLACE TEMP MACRO strip_suffix(name) AS
         CASE WHEN _std_name_suffix(std_name(name)) IS NULL THEN std_name(name)
              ELSE regexp_extract(std_name(name), {_TRAILING_ANCHORED}, 1) END""",
-    f"""CREATE OR REPLACE MACRO surname_parts(last) AS
+    f"""CREATE OR REPLACE TEMP MACRO surname_parts(last) AS
         string_split(regexp_replace(regexp_replace(
             regexp_replace(strip_suffix(last), {lit(_INTERIOR_Y)}, ' ', 'g'),
             '[ -]', '|', 'g'),
             {lit(_PARTICLE_THEN_SEP)}, '\\1 ', 'g'), '|')""",
     # The parts glued together: interior Y dropped, every separator removed. (strip_suffix never
     # yields '', so no nullif is needed.)
-    f"""CREATE OR REPLACE MACRO surname_squashed(last) AS
+    f"""CREATE OR REPLACE TEMP MACRO surname_squashed(last) AS
         regexp_replace(regexp_replace(strip_suffix(last), {lit(_INTERIOR_Y)}, ' ', 'g'),
                        '[ -]', '', 'g')""",
 )
@@ -273,6 +273,6 @@ def name_keys(con: duckdb.DuckDBPyConnection, source_sql: str, column: str, tabl
     view = f"_name_keys_{id(frame)}"
     con.register(view, frame)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)

@@ -45,17 +45,17 @@ _HMIS_CODE = r"[ \t]*0*([0-9]+)(?:\.0*)?[ \t]*"
 _KNOWN_PLACEHOLDERS: tuple[str, ...] = ("123456789", "078051120", "219099999")
 
 MACROS: tuple[str, ...] = (
-    f"""CREATE OR REPLACE MACRO _std_hmis_code(q) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_hmis_code(q) AS
         CASE WHEN regexp_full_match(CAST(q AS VARCHAR), {lit(_HMIS_CODE)})
              THEN regexp_extract(CAST(q AS VARCHAR), {lit("^" + _HMIS_CODE + "$")}, 1) END""",
-    f"""CREATE OR REPLACE MACRO _std_ssn_clean(raw) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_ssn_clean(raw) AS
         regexp_replace(CAST(raw AS VARCHAR), {lit(_SEPARATORS)}, '', 'g')""",
-    f"""CREATE OR REPLACE MACRO _std_ssn_is_placeholder(s) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_ssn_is_placeholder(s) AS
         substr(s, 1, 3) IN ('000', '666') OR substr(s, 1, 1) = '9'
         OR substr(s, 4, 2) = '00' OR substr(s, 6, 4) = '0000'
         OR s = repeat(substr(s, 1, 1), 9)
         OR s IN ({", ".join(lit(p) for p in _KNOWN_PLACEHOLDERS)})""",
-    f"""CREATE OR REPLACE MACRO _std_ssn_flag(c, quality) AS
+    f"""CREATE OR REPLACE TEMP MACRO _std_ssn_flag(c, quality) AS
         CASE WHEN c IS NULL OR c = '' THEN 'missing'
              WHEN _std_hmis_code(quality) = {lit(PARTIAL_CODE)} THEN 'partial'
              WHEN NOT regexp_full_match(c, {lit(_DIGITS_7_TO_9)}) THEN 'invalid'
@@ -64,7 +64,7 @@ MACROS: tuple[str, ...] = (
         END""",
     # The list_transform over a one-element list is DuckDB's only "let": it evaluates the cleaned
     # value and its flag once per row instead of once per struct field.
-    f"""CREATE OR REPLACE MACRO std_ssn(raw, quality) AS
+    f"""CREATE OR REPLACE TEMP MACRO std_ssn(raw, quality) AS
         list_transform([_std_ssn_clean(raw)], lambda c:
             list_transform([_std_ssn_flag(c, quality)], lambda f: struct_pack(
                 ssn := CASE WHEN f IS NULL OR f = 'padded' THEN lpad(c, 9, '0') END,
