@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 
 from linkage.cli import cli
 from linkage.evaluate import evaluate
+from linkage.link.records import build_records
 from linkage.link.run import link
 from linkage.link.settings import load_linkage_config
 from linkage.review.decisions import Decision, decisions_path, record
@@ -64,6 +66,28 @@ def test_same_inputs_give_the_same_ids(linked: Path, tmp_path: Path) -> None:
     events = con.execute(f"SELECT event, count(*) FROM linked.person_id_history "
                          f"WHERE run_id = '{summary.run_id}' GROUP BY event").fetchall()
     assert events == []
+
+
+@pytest.mark.parametrize("order", [
+    "source DESC, rowid",  # blocks in another order
+    "row_number() OVER (PARTITION BY source ORDER BY rowid), source",  # interleaved
+])
+def test_record_numbers_do_not_depend_on_the_order_sources_landed_in(
+        ingested: Path, tmp_path: Path, order: str) -> None:
+    """Sources are ingested side by side, so their blocks of person records land in either
+    order (or, staged another way, interleaved); linking numbers them the same regardless."""
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(ingested, db)
+    con = connect(db)
+    build_records(con, CONFIG)
+    before = con.execute("SELECT record_id, rid FROM linked.records ORDER BY rid").fetchall()
+    con.execute(f"CREATE OR REPLACE TABLE staged.person_records AS "
+                f"SELECT * FROM staged.person_records ORDER BY {order}")
+    build_records(con, CONFIG)
+    after = con.execute("SELECT record_id, rid FROM linked.records ORDER BY rid").fetchall()
+    assert len({source for source, in con.execute(
+        "SELECT DISTINCT source FROM staged.person_records").fetchall()}) > 1
+    assert after == before
 
 
 def test_ids_survive_when_one_percent_of_records_change(linked: Path, tmp_path: Path) -> None:
