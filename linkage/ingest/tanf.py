@@ -91,7 +91,7 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         data = f"SELECT * FROM {raw} WHERE NOT (text LIKE 'HEADER%' OR text LIKE 'TRAILER%')"
         if refused:
             item.warnings.append(f"{label}: refused: {refused}")
-            con.execute(f"""INSERT INTO staged.rejects SELECT {literal(name)},
+            staging.append(con, "rejects", f"""SELECT {literal(name)},
                 {literal(source.system)}, {literal(label)}, _line, NULL,
                 {literal('file refused: ' + refused)}, left(text, 2000) FROM ({data})""")
         else:
@@ -119,13 +119,12 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
            accepted: list[str]) -> None:
     """Reject the lines that are not family, adult or child records; stage the rest."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE tanf_lines AS {' UNION ALL '.join(accepted)}")
-    con.execute(f"""
-        INSERT INTO staged.rejects
+    staging.append(con, "rejects", f"""
         SELECT {literal(name)}, {literal(source.system)}, _file, _line,
                CASE WHEN left(text, 2) IN ('T1', 'T2', 'T3') THEN 'CASE_NUMBER'
                     ELSE 'RecordType' END, {_BAD_LINE}, left(text, 2000)
-        FROM tanf_lines WHERE {_BAD_LINE} IS NOT NULL;
-        DELETE FROM tanf_lines WHERE {_BAD_LINE} IS NOT NULL""")
+        FROM tanf_lines WHERE {_BAD_LINE} IS NOT NULL""")
+    con.execute(f"DELETE FROM tanf_lines WHERE {_BAD_LINE} IS NOT NULL")
     family_items = tuple(f for f in layout.T1 if f.name in _T1_STAGED)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW tanf_t1 AS
         SELECT _file, _line, {_cut(family_items)} FROM tanf_lines WHERE left(text, 2) = 'T1'""")
