@@ -139,6 +139,9 @@ def test_reviewer_decisions_override_the_model(linked: Path, tmp_path: Path) -> 
         JOIN linked.persons pa ON pa.record_id = a.record_id
         JOIN linked.persons pb ON pb.record_id = b.record_id
         WHERE pa.person_id <> pb.person_id AND len(p.guards) = 0
+          -- two records of one case (a TANF child on the parent's SSN) stay two people,
+          -- whatever a reviewer says
+          AND NOT list_has_any(a.groups, b.groups)
         ORDER BY p.match_probability DESC, 1 LIMIT 1""").fetchall()[0]
     path = decisions_path(db, CONFIG.review.decisions_file)
     record(path, Decision(*merged, "no_match", "Liaison A", "different mothers"))

@@ -64,7 +64,7 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
     for table in ("linked.vectors", "linked.sample_vectors"):
         if con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || "
                        f"table_name = '{table}'").fetchall()[0][0]:
-            _add_level(con, table)
+            _add_level(con, table, hh.exclusive)
     con.execute("DROP TABLE _glinks; DROP TABLE _hh")
     return added
 
@@ -74,7 +74,10 @@ def _add_signature_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig) 
     date and sex) where nothing else can compare them: one record has no name (a TANF file),
     the other no SSN. One such pair is a coincidence among a million records; two (a mother
     and her child) agreeing across the same two groups are the family, and each lends the
-    other support."""
+    other support - unless the two groups are unrelated while one of them already links
+    elsewhere: at a million records two coincidences between such groups happen thousands of
+    times (and never in the truth of a related pair of groups), so they need
+    `signature_min_members_elsewhere` agreements."""
     hh = config.household
     keys = ", ".join(f"k{i}" for i in range(len(hh.signature)))
     select = ", ".join(f"({expr}) AS k{i}" for i, expr in enumerate(hh.signature))
@@ -92,30 +95,54 @@ def _add_signature_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig) 
         return
     con.execute(f"""
         INSERT INTO _glinks
-        WITH agree AS ({agree}),
-        families AS (  -- one agreement is a coincidence at scale; two are a family
-            SELECT gx, gy FROM agree GROUP BY gx, gy
-            HAVING count(DISTINCT x) >= 2 AND count(DISTINCT y) >= 2),
+        WITH agree AS MATERIALIZED ({agree}),
+        counted AS (
+            SELECT gx, gy, least(count(DISTINCT x), count(DISTINCT y)) AS members
+            FROM agree GROUP BY gx, gy
+            HAVING members >= {hh.signature_min_members}),
+        adjacent AS MATERIALIZED (SELECT DISTINCT gx, gy FROM _glinks),
+        related AS (  -- a confident link joins the two groups, directly or through a third
+            SELECT gx, gy FROM counted JOIN adjacent USING (gx, gy)
+            UNION
+            SELECT c.gx, c.gy FROM counted c
+            JOIN adjacent a ON a.gx = c.gx JOIN adjacent b ON b.gx = c.gy AND b.gy = a.gy),
+        elsewhere AS (SELECT DISTINCT gx AS gid FROM adjacent),
+        families AS (  -- one agreement is a coincidence at scale; two are a family when
+                       -- nothing says otherwise
+            SELECT gx, gy FROM counted WHERE members >= {hh.signature_min_members_elsewhere}
+            UNION SELECT gx, gy FROM related
+            UNION SELECT gx, gy FROM counted WHERE gx NOT IN (SELECT gid FROM elsewhere)
+                                               AND gy NOT IN (SELECT gid FROM elsewhere)),
         pairs AS (SELECT gx, gy, x, y FROM agree JOIN families USING (gx, gy))
         SELECT * FROM pairs UNION SELECT gy, gx, y, x FROM pairs
         EXCEPT SELECT * FROM _glinks""")
 
 
-def _add_level(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def _add_level(con: duckdb.DuckDBPyConnection, table: str, exclusive: bool) -> None:
     """(Re)write `table` with g_household: 0 two or more other linked pairs join the two
-    records' groups, 1 one, 2 none although both records have a group with others, else -1."""
+    records' groups, 1 one, 2 none although both records have a group with others, else -1.
+
+    With `exclusive`, level 3 comes first: either record already links to *another* member of
+    the other record's groups. Most such pairs are a sibling or a parent of the one it links
+    to; counted with the others, they made "two or more linked" common among non-matches,
+    and its weight too low for the one nameless record of a family left to link."""
+    taken = ("WHEN s.taken THEN 3 " if exclusive else "")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _support AS
-        SELECT v.rid_l, v.rid_r, count(DISTINCT g.x::BIGINT * 4294967296 + g.y) AS support
+        SELECT v.rid_l, v.rid_r,
+               count(DISTINCT g.x::BIGINT * 4294967296 + g.y) FILTER (
+                   WHERE g.x NOT IN (v.rid_l, v.rid_r) AND g.y NOT IN (v.rid_l, v.rid_r))
+                   AS support,
+               bool_or((g.x = v.rid_l AND g.y <> v.rid_r) OR (g.y = v.rid_r AND g.x <> v.rid_l))
+                   AS taken
         FROM {table} v
         JOIN _hh ma ON ma.rid = v.rid_l
         JOIN _hh mb ON mb.rid = v.rid_r
         JOIN _glinks g ON g.gx = ma.gid AND g.gy = mb.gid
-        WHERE g.x NOT IN (v.rid_l, v.rid_r) AND g.y NOT IN (v.rid_l, v.rid_r)
         GROUP BY ALL;
         CREATE OR REPLACE TABLE {table} AS
         SELECT v.* EXCLUDE (g_household),
-               CASE WHEN s.support >= 2 THEN 0 WHEN s.support = 1 THEN 1
+               CASE {taken}WHEN s.support >= 2 THEN 0 WHEN s.support = 1 THEN 1
                     WHEN v.rid_l IN (SELECT rid FROM _hh) AND v.rid_r IN (SELECT rid FROM _hh)
                     THEN 2 ELSE -1 END::TINYINT AS g_household
         FROM (SELECT *, NULL AS g_household FROM {table}) v

@@ -108,7 +108,7 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     step("round_1", "household evidence")
     if config.household.enabled:
         summary.candidates["household"] = add_household_evidence(con, config)
-        scheme = scheme.with_household()
+        scheme = scheme.with_household(config.household.exclusive)
         second = saved[1] if saved and len(saved) > 1 else train(con, scheme, config, sample_weight,
                                                                      fixed=first)
         rounds.append(second)

@@ -88,6 +88,18 @@ class Household(_Strict):
     # `right`: SQL over linked.records), support each other's pairs.
     signature: list[str] = []
     signature_pairs: list[SignaturePair] = []
+    # How many members of each group must agree on the signature for two groups to count as
+    # one family. `signature_min_members` where a confident link relates the two groups
+    # (directly, or both to a third group: the family's CW case), or where neither group
+    # links to any other (nothing else can find their family). Where the two are unrelated
+    # but either already links elsewhere, its family is known and two agreements are more
+    # often a coincidence (a million records make thousands): `signature_min_members_elsewhere`.
+    signature_min_members: int = Field(default=2, ge=2)
+    signature_min_members_elsewhere: int = Field(default=2, ge=2)
+    # A record already linked to another member of the other record's group is most likely
+    # someone else of the family (a sibling, a parent): its own household level, whose
+    # weight EM estimates, instead of counting as support.
+    exclusive: bool = False
 
 
 class Guard(_Strict):

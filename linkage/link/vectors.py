@@ -17,6 +17,7 @@ from linkage.warehouse import quote
 
 HOUSEHOLD = "household"
 HOUSEHOLD_LABELS = ["two_or_more_linked", "one_linked", "none_linked"]
+HOUSEHOLD_EXCLUSIVE = "linked_to_another"  # see linkage.link.household._add_level
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,9 @@ class Scheme:
             radix *= len(labels) + 1
         return " + ".join(terms)
 
-    def with_household(self) -> Scheme:
-        return Scheme([*self.names, HOUSEHOLD], [*self.labels, HOUSEHOLD_LABELS],
-                      self.tf_levels)
+    def with_household(self, exclusive: bool = False) -> Scheme:
+        labels = HOUSEHOLD_LABELS + ([HOUSEHOLD_EXCLUSIVE] if exclusive else [])
+        return Scheme([*self.names, HOUSEHOLD], [*self.labels, labels], self.tf_levels)
 
 
 def scheme_of(config: LinkageConfig) -> Scheme:
