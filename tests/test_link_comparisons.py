@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pytest
 from linking import scenario
@@ -141,3 +142,31 @@ def test_em_recovers_known_parameters() -> None:
     for estimated, true_m, true_u in zip(model.comparisons, m, u, strict=True):
         assert np.allclose(estimated.m, true_m, atol=0.02)
         assert np.allclose(estimated.u, true_u, atol=0.02)
+
+
+@pytest.mark.parametrize("exclusive", [True, False])
+def test_household_level_of_a_record_already_linked_to_another_member(exclusive: bool) -> None:
+    """Mother 1 and child 2 in one case, mother 3 and child 4 in another, and 1 links to 3.
+    The children get "one linked"; mother 1 against child 4 is mostly a parent, not the same
+    person: with `exclusive` its own level, else no support."""
+    from linkage.link.household import _add_level
+    from linkage.link.vectors import HOUSEHOLD_EXCLUSIVE, HOUSEHOLD_LABELS
+
+    con = duckdb.connect()
+    con.execute("""
+        CREATE TEMP TABLE _hh AS
+        SELECT * FROM (VALUES (1, 10), (2, 10), (3, 20), (4, 20)) t(rid, gid);
+        CREATE TEMP TABLE _glinks AS
+        SELECT * FROM (VALUES (10, 20, 1, 3), (20, 10, 3, 1)) t(gx, gy, x, y);
+        CREATE TABLE vectors AS
+        SELECT *, NULL::TINYINT AS g_household
+        FROM (VALUES (2, 4), (1, 4), (1, 3), (1, 5)) t(rid_l, rid_r)""")
+    _add_level(con, "vectors", exclusive)
+    labels = HOUSEHOLD_LABELS + [HOUSEHOLD_EXCLUSIVE]
+    level = {(a, b): labels[g] if g >= 0 else "no evidence"
+             for a, b, g in con.execute("SELECT rid_l, rid_r, g_household FROM vectors"
+                                        ).fetchall()}
+    assert level[(2, 4)] == "one_linked"
+    assert level[(1, 3)] == "none_linked"  # its own link is not its support
+    assert level[(1, 4)] == ("linked_to_another" if exclusive else "none_linked")
+    assert level[(1, 5)] == "no evidence"  # 5 has no group with others
