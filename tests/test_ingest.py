@@ -230,3 +230,33 @@ def test_tanf_rejects_lines_it_cannot_read(tmp_path: Path) -> None:
     reasons = con.execute("SELECT line, reason FROM staged.rejects ORDER BY line").fetchall()
     assert reasons[0][0] == 5 and "record type T9" in reasons[0][1]
     assert reasons[1][0] == 6 and "too short" in reasons[1][1]
+
+
+@pytest.mark.parametrize("fault, message", [
+    # a line staged nowhere and rejected nowhere
+    ("DELETE FROM staged.{t} WHERE source_file = '{f}' AND source_line = 2", "1 in neither"),
+    # a line both staged and rejected
+    ("INSERT INTO staged.rejects VALUES ('cw', 'cw', '{f}', 2, 'x', 'test', NULL)",
+     "1 in both"),
+])
+def test_a_run_that_loses_or_doubles_a_row_is_refused(small: Path, tmp_path: Path,
+                                                        monkeypatch, fault: str,
+                                                        message: str) -> None:
+    """The balance is checked line by line, so a defect anywhere in staging stops the run."""
+    import linkage.ingest.run as run
+    from linkage.ingest.staging import STAGED_TABLES
+
+    standardize = run.standardize_persons
+
+    def standardize_then_break(con) -> None:
+        standardize(con)
+        files = [f for f, in con.execute(
+            "SELECT DISTINCT source_file FROM staged.person_records "
+            "WHERE source_file LIKE '%cw%persons.csv'").fetchall()]
+        for f in files:
+            for t in STAGED_TABLES[:4] if "DELETE" in fault else ["rejects"]:
+                con.execute(fault.format(t=t, f=f))
+
+    monkeypatch.setattr(run, "standardize_persons", standardize_then_break)
+    with pytest.raises(run.AccountingError, match=f"persons.csv: .*{message}"):
+        ingest(connect(tmp_path / "w.duckdb"), small)

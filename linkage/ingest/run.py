@@ -62,20 +62,23 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
     staged_lines = " UNION ALL ".join(
         f"SELECT source_file, source_line, 2 FROM staged.{t} {of_source}"
         for t in STAGED_WITH_LINES)
-    # A line DuckDB could not parse is rejected without reaching raw: read = raw + those.
+    lines = (f"{raw_lines} UNION ALL {staged_lines} UNION ALL SELECT file, line, 3 "
+             f"FROM staged.rejects {of_source} AND line IS NOT NULL")
+    last = con.execute(f"SELECT max(line) FROM ({lines})").fetchall()[0][0] or 1
+    # One bitmap of lines per file and kind (read into raw, staged, rejected): set algebra on
+    # bits instead of grouping millions of (file, line) pairs. A line DuckDB could not parse
+    # is rejected without reaching raw: read = raw | rejected.
+    none = f"bitstring('0', {last})"
     rows = con.execute(f"""
-        WITH lines AS (
-            SELECT file, line, bool_or(kind = 1) AS in_raw, bool_or(kind = 2) AS staged,
-                   bool_or(kind = 3) AS rejected
-            FROM ({raw_lines} UNION ALL {staged_lines}
-                  UNION ALL SELECT file, line, 3 FROM staged.rejects
-                  {of_source} AND line IS NOT NULL)
-            GROUP BY file, line)
-        SELECT file, count(*) FILTER (in_raw OR rejected), count(*) FILTER (staged),
-               count(*) FILTER (rejected), count(*) FILTER (staged AND rejected),
-               count(*) FILTER (in_raw AND NOT staged AND NOT rejected),
-               count(*) FILTER (staged AND NOT in_raw)
-        FROM lines GROUP BY file""").fetchall()
+        WITH bits AS (
+            SELECT file,
+                   coalesce(bitstring_agg(line, 1, {last}) FILTER (kind = 1), {none}) AS w,
+                   coalesce(bitstring_agg(line, 1, {last}) FILTER (kind = 2), {none}) AS s,
+                   coalesce(bitstring_agg(line, 1, {last}) FILTER (kind = 3), {none}) AS r
+            FROM ({lines}) GROUP BY file)
+        SELECT file, bit_count(w | r), bit_count(s), bit_count(r), bit_count(s & r),
+               bit_count(w & ~(s | r)), bit_count(s & ~w)
+        FROM bits""").fetchall()
     counts = {row[0]: row[1:] for row in rows}
     reasons: dict[str, list[tuple[str, int]]] = {}
     for file, reason, n in con.execute(f"""
