@@ -88,3 +88,17 @@ def test_ingest_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
         holder.close()
     assert result.returncode != 0 and "open in another process" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ingest_with_a_missing_extract_names_the_source_and_file(tmp_path: Path) -> None:
+    """One source failing stops the run (the others, read beside it, are interrupted) with
+    one clear line, not a traceback from a worker thread."""
+    import shutil
+
+    assert _run("synth", "--persons", "100", "--out", str(tmp_path / "d")).returncode == 0
+    shutil.rmtree(tmp_path / "d" / "extracts" / "cw")
+    (tmp_path / "d" / "extracts" / "cw").mkdir()
+    result = _run("ingest", "--data", str(tmp_path / "d"), "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode != 0
+    assert "source cw: no file 'persons.csv'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -6,8 +6,9 @@ in DuckDB and refuses to finish a run in which a row went missing.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,26 +136,39 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
     staging.reset(con)
     readers = _readers()
 
+    # Each source on its own cursor: its own temp tables and views; DuckDB runs them side by side.
+    cursors = {name: con.cursor() for name in sources}
+
     def read(name: str, source: SourceConfig) -> list[FileSummary]:
-        folder = source_folder(root, source)
-        cursor = con.cursor()  # its own temp tables and views; DuckDB runs cursors side by side
-        try:
-            loaded = readers[source.format](cursor, name, source, folder, progress)
-            if progress:
-                progress(f"{name}: standardizing names, SSNs, DOBs and addresses")
-            standardize_persons(cursor)
-            if progress:
-                progress(f"{name}: checking that every file balances")
-            return account(cursor, name, loaded)
-        finally:
-            cursor.close()
+        cursor = cursors[name]
+        loaded = readers[source.format](cursor, name, source, source_folder(root, source),
+                                        progress)
+        if progress:
+            progress(f"{name}: standardizing names, SSNs, DOBs and addresses")
+        standardize_persons(cursor)
+        if progress:
+            progress(f"{name}: checking that every file balances")
+        return account(cursor, name, loaded)
 
     # A reader works on one file at a time and DuckDB parses a CSV file mostly on one core, so
     # sources are read side by side, as many at once as DuckDB has threads, largest first.
     threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    with ThreadPoolExecutor(max(1, min(threads, len(sources)))) as pool:
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(
+            max(1, min(threads, len(sources)))) as pool:
+        for cursor in cursors.values():
+            stack.callback(cursor.close)
         futures = {name: pool.submit(read, name, sources[name])
                    for name in sorted(sources, key=lambda n: -_size(root, sources[n]))}
+        try:
+            for future in as_completed(futures.values()):
+                future.result()
+        except BaseException:  # a source failed, or Ctrl-C: stop the others now, not later
+            for future in futures.values():
+                future.cancel()
+            for cursor in cursors.values():
+                with contextlib.suppress(duckdb.Error):
+                    cursor.interrupt()
+            raise
     summaries = [summary for name in sources for summary in futures[name].result()]
     if progress:
         progress("flagging addresses shared by many cases (shelters, offices)")
