@@ -1,7 +1,7 @@
 """`linked.records`: the columns the model compares, one row per staged person record.
 
-Each record gets a small integer `rid` (its row in staged.person_records, which the same
-inputs always fill in the same order) because every later join runs on pairs of them; its
+Each record gets a small integer `rid` (its rank by record_id, the same for the same inputs)
+because every later join runs on pairs of them; its
 cases and households as `groups` (group numbers, `gid` in linked.memberships); and, for each
 column with a term-frequency adjustment, the share of records holding its value.
 """
@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from linkage.link.settings import LinkageConfig
 from linkage.nicknames import nicknames_of
-from linkage.warehouse import literal, quote
+from linkage.warehouse import quote
 
 
 def register_nickname_roots(con: duckdb.DuckDBPyConnection) -> None:
@@ -39,22 +39,11 @@ def tf_columns(config: LinkageConfig) -> list[str]:
                               for level in comp.levels if level.tf_column))
 
 
-def _rid(con: duckdb.DuckDBPyConnection) -> str:
-    """`rid` as row_number() OVER (ORDER BY source, rowid): the same on every ingest of the
-    same extracts, although sources are ingested side by side and land in either order.
-
-    Each source is appended in one statement, so its rows are one block of rowids and the
-    number is an offset, no sort. Should a source's rows not be one block, sort.
-    """
-    blocks = con.execute("""
-        SELECT source, min(rowid), sum(count(*)) OVER (ORDER BY source) - count(*),
-               max(rowid) - min(rowid) + 1 = count(*)
-        FROM staged.person_records GROUP BY source ORDER BY source""").fetchall()
-    if not all(whole for *_, whole in blocks):
-        return "(row_number() OVER (ORDER BY p.source, p.rowid))::INTEGER"
-    offsets = " ".join(f"WHEN {literal(source)} THEN {before - first + 1}"
-                       for source, first, before, _ in blocks)
-    return f"(p.rowid + CASE p.source {offsets} END)::INTEGER"
+# Records numbered in record_id order: the row order of staged.person_records is not the same
+# from one ingest of the same extracts to the next (sources land side by side, and joins do
+# not keep order), and random pairs are drawn by number.
+RECORD_NUMBERS = ("SELECT record_id, (row_number() OVER (ORDER BY record_id))::INTEGER AS rid "
+                  "FROM staged.person_records")
 
 
 def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
@@ -66,7 +55,8 @@ def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
     select = ", ".join(f"{expr} AS {quote(name)}" for name, expr in config.records.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _records AS
-        SELECT {_rid(con)} AS rid, {select} FROM staged.person_records p;
+        SELECT n.rid, {select} FROM staged.person_records p
+        JOIN ({RECORD_NUMBERS}) n USING (record_id);
         CREATE OR REPLACE TABLE linked.memberships AS
         SELECT r.rid, g.gid, g.group_key, m.role, m.start_date, m.end_date
         FROM staged.memberships m
