@@ -14,7 +14,6 @@ from pathlib import Path
 import duckdb
 
 from linkage.formats.hmis_csv import LIVING_SITUATION_2022_TO_2024, version_of
-from linkage.ingest import staging
 from linkage.ingest.loaded import IngestError, LoadedFile, Progress
 from linkage.ingest.mapped import find_file, load_source, load_table, stage_source
 from linkage.sources import (
@@ -103,7 +102,8 @@ def ingest_hmis(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
     loaded = load_source(con, name, mapped, folder, progress)
     _derive_columns(con, loaded, version)
     staged = stage_source(con, name, mapped, loaded)
-    staging.append(con, "groups", f"""
+    con.execute(f"""
+        INSERT INTO staged.groups
         SELECT {literal(source.system)}, {literal(name)}, 'hmis_export', ExportID,
                NULL, NULL, json_object('CSVVersion', CSVVersion, 'ExportDate', ExportDate,
                'SourceName', SourceName, 'SoftwareName', SoftwareName), _file, _line

@@ -93,7 +93,8 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
             loaded.warnings.append(f"{label}: mapped column {column!r} is not in the file; "
                                    f"its values are left empty")
     if checks:
-        staging.append(con, "rejects", f"""
+        con.execute(f"""
+            INSERT INTO staged.rejects
             SELECT {literal(source_name)}, {literal(source.system)}, {literal(label)}, line,
                    field, reason, NULL
             FROM ({' UNION ALL '.join(checks)}) r(line, field, reason)

@@ -101,9 +101,9 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
         if file_rejects.get(item.label):
             warnings.append(f"{item.label}: {file_rejects[item.label]} problem(s) with the file "
                             f"as a whole")
-        staging.append(con, "files", "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
-                       [(item.source, item.system, item.label, item.info.sha256, item.format,
-                         item.version, read, staged, rejected, warnings)])
+        con.execute("INSERT INTO staged.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                    [item.source, item.system, item.label, item.info.sha256, item.format,
+                     item.version, read, staged, rejected, warnings])
         summaries.append(FileSummary(item.source, item.label, read, staged, rejected,
                                      reasons.get(item.label, []), warnings))
     return summaries

@@ -9,8 +9,6 @@ Standardization then turns a source's `_person_input` into its `staged.person_re
 
 from __future__ import annotations
 
-import threading
-
 import duckdb
 
 from linkage.sources import EventSpec, GroupSpec, MembershipSpec, PersonSpec, SourceConfig
@@ -61,20 +59,6 @@ CREATE TABLE IF NOT EXISTS staged.files (
     loaded_at TIMESTAMP, warnings VARCHAR[]);
 """
 STAGED_TABLES = ("person_records", "memberships", "groups", "events", "rejects", "files")
-# DuckDB rewrites at the next checkpoint what two connections appended to one table at the same
-# time (measured: 1.6 s of a 1M-person ingest); one append per table at a time avoids it.
-_APPENDING = {table: threading.Lock() for table in STAGED_TABLES}
-
-
-def append(con: duckdb.DuckDBPyConnection, table: str, query: str,
-           rows: list[tuple] | None = None) -> None:
-    """Append the rows of `query` (a SELECT, or VALUES placeholders filled from `rows`) to
-    `staged.<table>`, matching columns by name when the query is a `BY NAME SELECT`."""
-    with _APPENDING[table]:
-        if rows is None:
-            con.execute(f"INSERT INTO staged.{table} {query}")
-        elif rows:
-            con.executemany(f"INSERT INTO staged.{table} {query}", rows)
 
 
 def reset(con: duckdb.DuckDBPyConnection) -> None:
@@ -148,7 +132,8 @@ def insert_memberships(con: duckdb.DuckDBPyConnection, name: str, source: Source
                      for k, v in spec.roles.items())
     role = f"CASE {code} {cases} ELSE {literal(spec.default_role)} END" if cases else \
         literal(spec.default_role)
-    append(con, "memberships", f"""
+    con.execute(f"""
+        INSERT INTO staged.memberships
         SELECT {literal(source.prefix)} || ':' || {clean(spec.record, cols)},
                {literal(source.system)}, {literal(name)}, {literal(spec.group_type)},
                {clean(spec.group, cols)}, {role}, {clean(spec.role, cols)},
@@ -169,7 +154,8 @@ def insert_groups(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
                   spec: GroupSpec, relation: str, formats: list[str] | None = None) -> None:
     cols = columns_of(con, relation)
     formats = formats or source.date_formats
-    append(con, "groups", f"""
+    con.execute(f"""
+        INSERT INTO staged.groups
         SELECT {literal(source.system)}, {literal(name)}, {literal(spec.group_type)},
                {clean(spec.group, cols)}, {date_expr(spec.start, cols, formats)},
                {date_expr(spec.end, cols, formats)}, {_json(spec.attributes, cols)}, _file, _line
@@ -185,7 +171,8 @@ def insert_events(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
     formats = formats or source.date_formats
     record = (f"{literal(source.prefix)} || ':' || {clean(spec.record, cols)}"
               if spec.record else "NULL")
-    append(con, "events", f"""
+    con.execute(f"""
+        INSERT INTO staged.events
         SELECT {record}, {literal(source.system)}, {literal(name)}, {literal(spec.event_type)},
                {clean(spec.group, cols)}, {date_expr(spec.start, cols, formats)},
                {date_expr(spec.end, cols, formats)}, {_json(spec.details, cols)}, _file, _line
@@ -197,6 +184,6 @@ def insert_events(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
 def insert_rejects(con: duckdb.DuckDBPyConnection, name: str, system: str,
                    rejects: list) -> None:
     if rejects:
-        append(con, "rejects", "VALUES (?, ?, ?, ?, ?, ?, ?)",
-               [(name, system, r.file, r.line, r.field, r.reason,
+        con.executemany("INSERT INTO staged.rejects VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(name, system, r.file, r.line, r.field, r.reason,
                           None if r.text is None else r.text[:2000]) for r in rejects])

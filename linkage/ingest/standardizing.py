@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from linkage.ingest.staging import PERSON_INPUT_DDL, append
+from linkage.ingest.staging import PERSON_INPUT_DDL
 from linkage.standardize import register_macros
 from linkage.standardize.address import flag_shared_addresses
 from linkage.standardize.names import name_keys
@@ -60,7 +60,8 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
     # a literal list, so that DuckDB skips the row groups of other sources
     sources = ", ".join(literal(row[0]) for row in con.execute(
         "SELECT DISTINCT source FROM _person_input").fetchall()) or "NULL"
-    append(con, "person_records", f"""BY NAME
+    con.execute(f"""
+        INSERT INTO staged.person_records BY NAME
         SELECT i.record_id, i.system, i.source, i.source_id, i.source_file, i.source_line,
                i.first_name_raw, i.middle_name_raw, i.last_name_raw, i.suffix_raw,
                fn.std AS first_name, mn.std AS middle_name, ln.std AS last_name,

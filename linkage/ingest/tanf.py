@@ -91,7 +91,7 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         data = f"SELECT * FROM {raw} WHERE NOT (text LIKE 'HEADER%' OR text LIKE 'TRAILER%')"
         if refused:
             item.warnings.append(f"{label}: refused: {refused}")
-            staging.append(con, "rejects", f"""SELECT {literal(name)},
+            con.execute(f"""INSERT INTO staged.rejects SELECT {literal(name)},
                 {literal(source.system)}, {literal(label)}, _line, NULL,
                 {literal('file refused: ' + refused)}, left(text, 2000) FROM ({data})""")
         else:
@@ -119,7 +119,8 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
            accepted: list[str]) -> None:
     """Reject the lines that are not family, adult or child records; stage the rest."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE tanf_lines AS {' UNION ALL '.join(accepted)}")
-    staging.append(con, "rejects", f"""
+    con.execute(f"""
+        INSERT INTO staged.rejects
         SELECT {literal(name)}, {literal(source.system)}, _file, _line,
                CASE WHEN left(text, 2) IN ('T1', 'T2', 'T3') THEN 'CASE_NUMBER'
                     ELSE 'RecordType' END, {_BAD_LINE}, left(text, 2000)
