@@ -146,21 +146,23 @@ def test_em_recovers_known_parameters() -> None:
 
 @pytest.mark.parametrize("exclusive", [True, False])
 def test_household_level_of_a_record_already_linked_to_another_member(exclusive: bool) -> None:
-    """Mother 1 and child 2 in one case, mother 3 and child 4 in another, and 1 links to 3.
-    The children get "one linked"; mother 1 against child 4 is mostly a parent, not the same
-    person: with `exclusive` its own level, else no support."""
+    """Mother 1 and child 2 in one case, mother 3 and child 4 in another (where 6 is 3 again,
+    a later month), and 1 links to 3. The children get "one linked"; mother 1 against child 4
+    is mostly a parent, not the same person: with `exclusive` its own level, else no support.
+    Mother 1 against 6 is not that level: 6 is the one 1 links to."""
     from linkage.link.household import _add_level
     from linkage.link.vectors import HOUSEHOLD_EXCLUSIVE, HOUSEHOLD_LABELS
 
     con = duckdb.connect()
     con.execute("""
         CREATE TEMP TABLE _hh AS
-        SELECT * FROM (VALUES (1, 10), (2, 10), (3, 20), (4, 20)) t(rid, gid);
+        SELECT * FROM (VALUES (1, 10), (2, 10), (3, 20), (4, 20), (6, 20)) t(rid, gid);
         CREATE TEMP TABLE _glinks AS
-        SELECT * FROM (VALUES (10, 20, 1, 3), (20, 10, 3, 1)) t(gx, gy, x, y);
+        SELECT * FROM (VALUES (10, 20, 1, 3), (20, 10, 3, 1), (20, 20, 3, 6), (20, 20, 6, 3))
+                      t(gx, gy, x, y);
         CREATE TABLE vectors AS
         SELECT *, NULL::TINYINT AS g_household
-        FROM (VALUES (2, 4), (1, 4), (1, 3), (1, 5)) t(rid_l, rid_r)""")
+        FROM (VALUES (2, 4), (1, 4), (1, 3), (1, 5), (1, 6)) t(rid_l, rid_r)""")
     _add_level(con, "vectors", exclusive)
     labels = HOUSEHOLD_LABELS + [HOUSEHOLD_EXCLUSIVE]
     level = {(a, b): labels[g] if g >= 0 else "no evidence"
@@ -170,3 +172,4 @@ def test_household_level_of_a_record_already_linked_to_another_member(exclusive:
     assert level[(1, 3)] == "none_linked"  # its own link is not its support
     assert level[(1, 4)] == ("linked_to_another" if exclusive else "none_linked")
     assert level[(1, 5)] == "no evidence"  # 5 has no group with others
+    assert level[(1, 6)] == "none_linked"

@@ -106,7 +106,7 @@ def _add_signature_pairs(con: duckdb.DuckDBPyConnection, config: LinkageConfig) 
             UNION
             SELECT c.gx, c.gy FROM counted c
             JOIN adjacent a ON a.gx = c.gx JOIN adjacent b ON b.gx = c.gy AND b.gy = a.gy),
-        elsewhere AS (SELECT DISTINCT gx AS gid FROM adjacent),
+        elsewhere AS (SELECT DISTINCT gx AS gid FROM adjacent WHERE gx <> gy),
         families AS (  -- one agreement is a coincidence at scale; two are a family when
                        -- nothing says otherwise
             SELECT gx, gy FROM counted WHERE members >= {hh.signature_min_members_elsewhere}
@@ -125,21 +125,28 @@ def _add_level(con: duckdb.DuckDBPyConnection, table: str, exclusive: bool) -> N
     With `exclusive`, level 3 comes first: either record already links to *another* member of
     the other record's groups. Most such pairs are a sibling or a parent of the one it links
     to; counted with the others, they made "two or more linked" common among non-matches,
-    and its weight too low for the one nameless record of a family left to link."""
+    and its weight too low for the one nameless record of a family left to link. A member
+    that is the other record itself again (a TANF case holds a child once a month, and those
+    records link to each other) does not count: linking to it is no sign of someone else."""
     taken = ("WHEN s.taken THEN 3 " if exclusive else "")
     con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _same AS  -- confident links inside one group
+        SELECT DISTINCT x, y FROM _glinks WHERE gx = gy;
         CREATE OR REPLACE TEMP TABLE _support AS
         SELECT v.rid_l, v.rid_r,
                count(DISTINCT g.x::BIGINT * 4294967296 + g.y) FILTER (
                    WHERE g.x NOT IN (v.rid_l, v.rid_r) AND g.y NOT IN (v.rid_l, v.rid_r))
                    AS support,
-               bool_or((g.x = v.rid_l AND g.y <> v.rid_r) OR (g.y = v.rid_r AND g.x <> v.rid_l))
-                   AS taken
+               bool_or((g.x = v.rid_l AND g.y <> v.rid_r AND again_r.x IS NULL)
+                       OR (g.y = v.rid_r AND g.x <> v.rid_l AND again_l.x IS NULL)) AS taken
         FROM {table} v
         JOIN _hh ma ON ma.rid = v.rid_l
         JOIN _hh mb ON mb.rid = v.rid_r
         JOIN _glinks g ON g.gx = ma.gid AND g.gy = mb.gid
+        LEFT JOIN _same again_r ON again_r.x = g.y AND again_r.y = v.rid_r
+        LEFT JOIN _same again_l ON again_l.x = g.x AND again_l.y = v.rid_l
         GROUP BY ALL;
+        DROP TABLE _same;
         CREATE OR REPLACE TABLE {table} AS
         SELECT v.* EXCLUDE (g_household),
                CASE {taken}WHEN s.support >= 2 THEN 0 WHEN s.support = 1 THEN 1
