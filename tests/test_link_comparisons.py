@@ -124,6 +124,11 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
     bad.write_text(text.replace("max_block_size: 100", "max_block_size: many"))
     with pytest.raises(ConfigError, match="max_block_size"):
         load_linkage_config(bad)
+    bad.write_text(text.replace("signature_min_members_elsewhere: 3",
+                                "signature_min_members_elsewhere: 2")
+                   .replace("signature_min_members: 2", "signature_min_members: 3"))
+    with pytest.raises(ConfigError, match="signature_min_members_elsewhere"):
+        load_linkage_config(bad)
 
 
 def test_em_recovers_known_parameters() -> None:

@@ -101,6 +101,15 @@ class Household(_Strict):
     # weight EM estimates, instead of counting as support.
     exclusive: bool = False
 
+    @model_validator(mode="after")
+    def _elsewhere_is_stricter(self) -> Household:
+        if self.signature_min_members_elsewhere < self.signature_min_members:
+            raise ValueError(
+                f"signature_min_members_elsewhere ({self.signature_min_members_elsewhere}) "
+                f"must be at least signature_min_members ({self.signature_min_members}): "
+                f"groups whose family is known elsewhere need more agreements, not fewer")
+        return self
+
 
 class Guard(_Strict):
     """A pair for which `sql` holds is never merged, whatever its score."""
