@@ -56,6 +56,8 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
             loaded: list[LoadedFile]) -> list[FileSummary]:
     """Balance every file of a source, line by line: each line read is staged or rejected,
     never both."""
+    if not loaded:
+        return []
     of_source = f"WHERE source = {literal(source)}"
     raw_lines = " UNION ALL ".join(
         f"SELECT {literal(item.label)} AS file, _line AS line, 1 AS kind FROM {item.raw} "
@@ -65,17 +67,26 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
         for t in STAGED_WITH_LINES)
     lines = (f"{raw_lines} UNION ALL {staged_lines} UNION ALL SELECT file, line, 3 "
              f"FROM staged.rejects {of_source} AND line IS NOT NULL")
-    last = con.execute(f"SELECT max(line) FROM ({lines})").fetchall()[0][0] or 1
+    labels = ", ".join(literal(item.label) for item in loaded)
+    first, last, strays, twice = con.execute(f"""
+        SELECT least(min(line), 1), coalesce(max(line), 1),
+               count(*) FILTER (kind = 2 AND (line IS NULL OR file NOT IN ({labels}))),
+               (SELECT count(*) - count(DISTINCT record_id) FROM staged.person_records
+                {of_source})
+        FROM ({lines})""").fetchall()[0]
+    if strays or twice:
+        raise AccountingError(f"source {source}: {strays} staged rows come from no line of its "
+                              f"files, {twice} person records are staged twice")
     # One bitmap of lines per file and kind (read into raw, staged, rejected): set algebra on
     # bits instead of grouping millions of (file, line) pairs. A line DuckDB could not parse
     # is rejected without reaching raw: read = raw | rejected.
-    none = f"bitstring('0', {last})"
+    none = f"bitstring('0', {last - first + 1})"
     rows = con.execute(f"""
         WITH bits AS (
             SELECT file,
-                   coalesce(bitstring_agg(line, 1, {last}) FILTER (kind = 1), {none}) AS w,
-                   coalesce(bitstring_agg(line, 1, {last}) FILTER (kind = 2), {none}) AS s,
-                   coalesce(bitstring_agg(line, 1, {last}) FILTER (kind = 3), {none}) AS r
+                   coalesce(bitstring_agg(line, {first}, {last}) FILTER (kind = 1), {none}) AS w,
+                   coalesce(bitstring_agg(line, {first}, {last}) FILTER (kind = 2), {none}) AS s,
+                   coalesce(bitstring_agg(line, {first}, {last}) FILTER (kind = 3), {none}) AS r
             FROM ({lines}) GROUP BY file)
         SELECT file, bit_count(w | r), bit_count(s), bit_count(r), bit_count(s & r),
                bit_count(w & ~(s | r)), bit_count(s & ~w)
