@@ -27,6 +27,7 @@ def scenario(path: Path, people: list[dict],
     (record_id, event_type, group_id, start, end, details)."""
     con = connect(path)
     staging.reset(con)
+    con.execute(staging.PERSON_INPUT_DDL)
     for i, person in enumerate(people, start=1):
         values = [person.get(f.removesuffix("_raw")) for f in PERSON_FIELDS]
         system = person["record_id"].split(":")[0]

@@ -70,16 +70,16 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
                 FROM (SELECT _line, CASE {empty} END AS field FROM {loaded.raw})
                 WHERE field IS NOT NULL""")
         if spec.key:
-            keys = ", ".join(staging.clean(k, columns) for k in spec.key)
+            keys = ", ".join(f"{staging.clean(k, columns)} AS k{i}" for i, k in enumerate(spec.key))
             names = ", ".join(f"k{i}" for i in range(len(spec.key)))
             # a hash aggregate finds the repeated keys; only their rows are looked at again
             checks.append(f"""
                 SELECT * FROM (WITH keyed AS (SELECT _line, {keys} FROM {loaded.raw}),
-                repeated AS (SELECT {names}, min(_line) AS first FROM keyed k({'_line, ' + names})
+                repeated AS (SELECT {names}, min(_line) AS first FROM keyed
                              GROUP BY ALL HAVING count(*) > 1)
                 SELECT _line, {literal(spec.key[-1])}, 'duplicate key ' || {literal(
                     '+'.join(spec.key))} || ': first seen at line ' || first::VARCHAR
-                FROM keyed k({'_line, ' + names}) JOIN repeated USING ({names})
+                FROM keyed JOIN repeated USING ({names})
                 WHERE _line <> first)""")
         if known_ids and record_column and record_column in columns:
             value = staging.clean(record_column, columns)
@@ -98,7 +98,7 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
             SELECT {literal(source_name)}, {literal(source.system)}, {literal(label)}, line,
                    field, reason, NULL
             FROM ({' UNION ALL '.join(checks)}) r(line, field, reason)
-            QUALIFY row_number() OVER (PARTITION BY line ORDER BY field) = 1
+            QUALIFY row_number() OVER (PARTITION BY line ORDER BY field, reason) = 1
         """)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {loaded.valid} AS SELECT * FROM {loaded.raw} "
                 f"{without_rejects(con, label)}")

@@ -15,9 +15,11 @@ from pathlib import Path
 import duckdb
 
 from linkage.ingest import staging
+from linkage.ingest.hmis import ingest_hmis
 from linkage.ingest.loaded import IngestError, LoadedFile
 from linkage.ingest.mapped import ingest_mapped
 from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
+from linkage.ingest.tanf import DATA_LINES, ingest_tanf
 from linkage.sources import SourceConfig, load_sources
 from linkage.warehouse import literal
 
@@ -39,12 +41,8 @@ class FileSummary:
     warnings: list[str]
 
 
-def _readers() -> dict[str, Callable]:
-    from linkage.ingest.hmis import ingest_hmis
-    from linkage.ingest.tanf import ingest_tanf
-
-    return {"csv": ingest_mapped, "parquet": ingest_mapped, "hmis_csv": ingest_hmis,
-            "tanf_section1": ingest_tanf}
+READERS: dict[str, Callable] = {"csv": ingest_mapped, "parquet": ingest_mapped,
+                                "hmis_csv": ingest_hmis, "tanf_section1": ingest_tanf}
 
 
 def extracts_folder(data: Path) -> Path:
@@ -121,19 +119,23 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
 
 
 def source_folder(root: Path, source: SourceConfig) -> Path:
+    """A source's `path` is relative to the extracts folder unless it is absolute."""
     return Path(source.path) if Path(source.path).is_absolute() else root / source.path
 
 
 def _size(root: Path, source: SourceConfig) -> int:
+    """Bytes of a source's files: the biggest sources start first, so that the last one to
+    finish is a small one."""
     folder = source_folder(root, source)
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) \
-        if folder.is_dir() else 0
+    if not folder.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def loaded_filter(loaded: LoadedFile) -> str:
     """Fixed-width files keep their header and trailer in raw; they are not data rows."""
     if loaded.format == "tanf_section1":
-        return "WHERE NOT (text LIKE 'HEADER%' OR text LIKE 'TRAILER%')"
+        return f"WHERE {DATA_LINES}"
     return ""
 
 
@@ -145,14 +147,13 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
     if not root.is_dir():
         raise IngestError(f"{data}: no such folder")
     staging.reset(con)
-    readers = _readers()
 
     # Each source on its own cursor: its own temp tables and views; DuckDB runs them side by side.
     cursors = {name: con.cursor() for name in sources}
 
     def read(name: str, source: SourceConfig) -> list[FileSummary]:
         cursor = cursors[name]
-        loaded = readers[source.format](cursor, name, source, source_folder(root, source),
+        loaded = READERS[source.format](cursor, name, source, source_folder(root, source),
                                         progress)
         if progress:
             progress(f"{name}: standardizing names, SSNs, DOBs and addresses")

@@ -65,8 +65,7 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Start the staged layer afresh: each ingest rebuilds it from raw."""
     for table in STAGED_TABLES:
         con.execute(f"DROP TABLE IF EXISTS staged.{table}")
-    con.execute("DROP TABLE IF EXISTS temp._person_input")
-    con.execute(DDL + PERSON_INPUT_DDL)
+    con.execute(DDL)
 
 
 def clean(column: str | None, columns: set[str]) -> str:

@@ -34,6 +34,8 @@ ROLES = {"01": "head_of_household", "02": "spouse_partner", "03": "other_relativ
          "08": "child", "09": "other", "10": "other"}
 
 
+# the lines of a report that are records: all but its HEADER and TRAILER
+DATA_LINES = "NOT (text LIKE 'HEADER%' OR text LIKE 'TRAILER%')"
 # why a data line of an accepted file cannot be staged (NULL: it can)
 _BAD_LINE = ("CASE WHEN left(text, 2) NOT IN ('T1', 'T2', 'T3') THEN 'record type ' || "
              "coalesce(nullif(trim(left(text, 2)), ''), '(blank)') || ' is not a section 1 "
@@ -88,7 +90,7 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         item = LoadedFile(name, source.system, path.stem, info, raw, f"valid_{table}", label,
                           "tanf_section1", warnings=list(info.warnings))
         refused, header_line = _check_structure(con, raw)
-        data = f"SELECT * FROM {raw} WHERE NOT (text LIKE 'HEADER%' OR text LIKE 'TRAILER%')"
+        data = f"SELECT * FROM {raw} WHERE {DATA_LINES}"
         if refused:
             item.warnings.append(f"{label}: refused: {refused}")
             con.execute(f"""INSERT INTO staged.rejects SELECT {literal(name)},

@@ -4,11 +4,13 @@ already link to each other are more likely the same person.
 After a first round of scoring, the confident links are lifted to the groups (case, household,
 assistance unit) of their two records. A pair then gets a household level: how many other linked
 pairs join its two records' groups (two or more, one, none), or "no evidence" when either
-record has no group with other members. The random pairs that stand for all non-candidates
-get the level too, so its u is measured where non-matches really are; its m then says how
-often the same person's families differ between agencies (a grandmother is the custodial
-party in CS while the mother heads the TANF case). The level's weight is estimated by EM
-with the rest of the model, never set by hand; `famlink evaluate` shows its effect by ablation.
+record has no group with other members; with `household.exclusive`, "linked to another" comes
+first: one of the two already links to someone else of the other's group (a sibling, a
+parent). The random pairs that stand for all non-candidates get the level too, so its u is
+measured where non-matches really are; its m then says how often the same person's families
+differ between agencies (a grandmother is the custodial party in CS while the mother heads
+the TANF case). The level's weight is estimated by EM with the rest of the model, never set by
+hand; `famlink evaluate` shows its effect by ablation.
 
 Linked groups also propose pairs the name-based blocking cannot (TANF files carry no names):
 members of two linked groups who agree on `household.blocking_on` (and for whom

@@ -165,8 +165,8 @@ def flag_shared_addresses(
     *,
     source: str,
 ) -> None:
-    """Create ``table(address_key, n_groups)``: address keys that at least ``min_groups``
-    distinct groups (families, cases) give.
+    """Create the temporary ``table(address_key, n_groups)``: address keys that at least
+    ``min_groups`` distinct groups (families, cases) give.
 
     ``address_key_sql`` and ``group_sql`` are SQL expressions over ``source`` (a table name or a
     parenthesised SELECT). Rows whose key or group is NULL do not count. Identifiers and
