@@ -160,3 +160,28 @@ def test_parquet_person_list_through_a_mapping(tmp_path: Path) -> None:
     rows = con.execute("SELECT record_id, last_name, dob FROM staged.person_records "
                        "ORDER BY 1").fetchall()
     assert rows[0] == ("county:007", "DIAZ", date(1990, 1, 2)) and rows[1][0] == "county:008"
+
+
+@pytest.mark.parametrize("bad", [set(), {1_000, 150_000, 299_999}])  # a field too many
+def test_line_numbers_hold_across_row_groups_threads_and_rejects(tmp_path: Path,
+                                                                  bad: set[int]) -> None:
+    """Raw rows are numbered as DuckDB reads them, in parallel and in row groups of 122,880;
+    every row keeps its own line, also after lines DuckDB rejected, and a reject names its
+    line."""
+    import duckdb
+
+    from linkage.ingest.reading import inspect, load_csv
+
+    path = tmp_path / "big.csv"
+    with open(path, "w") as fh:
+        fh.write("line,name\n")
+        for line in range(2, 300_002):
+            fh.write(f"{line},x,extra\n" if line in bad else f"{line},person {line}\n")
+    con = duckdb.connect()
+    con.execute("SET threads = 2; CREATE SCHEMA raw")
+    rejects = load_csv(con, inspect(path), "big")
+    assert sorted(r.line for r in rejects) == sorted(bad)
+    wrong = con.execute("SELECT count(*) FROM raw.big WHERE _line <> line::BIGINT "
+                        "OR name <> 'person ' || line").fetchall()[0][0]
+    assert wrong == 0
+    assert con.execute("SELECT count(*) FROM raw.big").fetchall()[0][0] == 300_000 - len(bad)
