@@ -265,3 +265,12 @@ def test_a_run_that_loses_or_doubles_a_row_is_refused(small: Path, tmp_path: Pat
     monkeypatch.setattr(run, "standardize_persons", standardize_then_break)
     with pytest.raises(run.AccountingError, match=message):
         ingest(connect(tmp_path / "w.duckdb"), small)
+
+
+def test_every_person_records_column_is_filled(warehouse) -> None:
+    """Standardization appends by column name, so a column it forgot would stay empty."""
+    con, _ = warehouse
+    columns = [row[0] for row in con.execute("DESCRIBE staged.person_records").fetchall()]
+    empty = [c for c in columns if not con.execute(
+        f'SELECT count("{c}") FROM staged.person_records').fetchall()[0][0]]
+    assert empty == ["phone"]  # the synthetic extracts carry no phone numbers

@@ -185,3 +185,17 @@ def test_line_numbers_hold_across_row_groups_threads_and_rejects(tmp_path: Path,
                         "OR name <> 'person ' || line").fetchall()[0][0]
     assert wrong == 0
     assert con.execute("SELECT count(*) FROM raw.big").fetchall()[0][0] == 300_000 - len(bad)
+
+
+def test_phone_numbers_keep_their_digits(tmp_path: Path) -> None:
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "people.yaml").write_text(
+        CONFIG.replace("sex_codes: {F: F, M: M}}", "sex_codes: {F: F, M: M}, phone: phone}"))
+    (tmp_path / "data" / "people").mkdir(parents=True)
+    (tmp_path / "data" / "people" / "people.csv").write_bytes(
+        b"id,first,last,dob,ssn,sex,phone\n1,ANA,DIAZ,1990-01-02,,F,(555) 123-4567\n"
+        b"2,BO,LEE,1985-05-06,,M,n/a\n")
+    con = connect(tmp_path / "h.duckdb")
+    ingest(con, tmp_path / "data", tmp_path / "sources")
+    assert con.execute("SELECT source_id, phone FROM staged.person_records ORDER BY 1"
+                       ).fetchall() == [("1", "5551234567"), ("2", None)]
