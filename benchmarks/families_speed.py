@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 # of from beside this file, so that `linkage` is the package.
 sys.path[sys.path.index(str(HERE))] = str(HERE.parent)
 
-from benchmarks.measure import child, synthesize_in_child, write_result  # noqa: E402
+from benchmarks.measure import child, population, write_result  # noqa: E402
 
 _PREPARE = """
 import sys
@@ -69,10 +69,7 @@ def main() -> None:
     from linkage.evaluate import evaluate_families
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = args.data
-        if data is None:
-            data = Path(tmp) / "data"
-            synthesize_in_child(args.persons, data)
+        data = population(args.data, args.persons, Path(tmp))
         db = Path(tmp) / "famlink.duckdb"
         _, _, records = child(_PREPARE, str(db), str(data))
         seconds, peak, out = child(_BUILD, str(db))

@@ -13,7 +13,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from measure import child, synthesize_in_child, write_result
+from measure import child, population, write_result
 
 _FLOOR = """
 import sys, duckdb
@@ -51,10 +51,7 @@ def main() -> None:
                         help="reuse a folder written by `famlink synth` instead of generating")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data = args.data
-        if data is None:
-            data = Path(tmp) / "data"
-            synthesize_in_child(args.persons, data)
+        data = population(args.data, args.persons, Path(tmp))
         extracts = data / "extracts"
         size = sum(p.stat().st_size for p in extracts.rglob("*") if p.is_file())
         floor_s, floor_mb, floor_rows = child(_FLOOR, str(extracts), str(Path(tmp) / "f.db"))

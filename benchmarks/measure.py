@@ -38,6 +38,12 @@ def synthesize_in_child(persons: int, out: Path) -> Path:
     return out
 
 
+def population(given: Path | None, persons: int, work: Path) -> Path:
+    """The folder a benchmark measures: `--data` when given, else a population of `persons`
+    generated into `work`."""
+    return given if given is not None else synthesize_in_child(persons, work / "data")
+
+
 def write_result(name: str, result: dict) -> Path:
     """Print a benchmark's result and keep it as results/<name>.json."""
     import json
