@@ -84,7 +84,15 @@ def ingest(data: Path, db: Path, config_dir: Path | None) -> None:
     try:
         con = connect(db)
         with console.status("ingesting") as status:
-            summaries = run_ingest(con, data, config_dir, progress=status.update)
+            # sources are read side by side: one line for each, with its latest step
+            steps: dict[str, str] = {}
+
+            def show(message: str) -> None:
+                source, separator, _ = message.partition(": ")
+                steps[source if separator else ""] = message
+                status.update("\n".join(steps.values()))
+
+            summaries = run_ingest(con, data, config_dir, progress=show)
     except (ConfigError, IngestError, AccountingError, WarehouseBusy) as exc:
         raise click.ClickException(str(exc)) from None
     table = Table(title=f"ingested into {db}")
