@@ -160,7 +160,10 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
         standardize_persons(cursor)
         if progress:
             progress(f"{name}: checking that every file balances")
-        return account(cursor, name, loaded)
+        summaries = account(cursor, name, loaded)
+        if progress:
+            progress(f"{name}: done, {sum(s.read for s in summaries):,} rows read")
+        return summaries
 
     # A reader works on one file at a time and DuckDB parses a CSV file mostly on one core, so
     # sources are read side by side, as many at once as DuckDB has threads, largest first.

@@ -25,10 +25,10 @@ _TRAILER = re.compile(r"^TRAILER\d{7}")
 _HEADER = re.compile(r"^HEADER\d{4}[1-4]")
 _ENCRYPTED_FROM = "".join(layout.SSN_DECRYPTION_MAP)
 _ENCRYPTED_TO = "".join(layout.SSN_DECRYPTION_MAP.values())
-# RELATIONSHIP_HOH (items 38 and 73) to famlink's canonical roles
 # the T1 (family) items kept in staged.events; the rest stay in raw
 _T1_STAGED = ("RPT_MONTH_YEAR", "CASE_NUMBER", "ZIP_CODE", "FUNDING_STREAM",
               "NBR_FAMILY_MEMBERS", "CASH_AMOUNT", "NBR_MONTHS")
+# RELATIONSHIP_HOH (items 38 and 73) to famlink's canonical roles
 ROLES = {"01": "head_of_household", "02": "spouse_partner", "03": "other_relative",
          "04": "child", "05": "child", "06": "other_relative", "07": "other_relative",
          "08": "child", "09": "other", "10": "other"}
