@@ -21,7 +21,7 @@ from linkage.ingest.mapped import ingest_mapped
 from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
 from linkage.ingest.tanf import DATA_LINES, ingest_tanf
 from linkage.sources import SourceConfig, load_sources
-from linkage.warehouse import literal
+from linkage.warehouse import bulk_load, literal
 
 STAGED_WITH_LINES = ("person_records", "memberships", "groups", "events")
 
@@ -146,8 +146,18 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
     root = extracts_folder(data)
     if not root.is_dir():
         raise IngestError(f"{data}: no such folder")
-    staging.reset(con)
+    with bulk_load(con):
+        staging.reset(con)
+        summaries = _read_sources(con, sources, root, progress)
+        if progress:
+            progress("flagging addresses shared by many cases (shelters, offices)")
+        mark_shared_addresses(con)
+    return summaries
 
+
+def _read_sources(con: duckdb.DuckDBPyConnection, sources: dict[str, SourceConfig], root: Path,
+                  progress: Callable[[str], None] | None) -> list[FileSummary]:
+    """Read, stage, standardize and balance every source, side by side."""
     # Each source on its own cursor: its own temp tables and views; DuckDB runs them side by side.
     cursors = {name: con.cursor() for name in sources}
 
@@ -184,8 +194,4 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
                 with contextlib.suppress(duckdb.Error):
                     cursor.interrupt()
             raise
-    summaries = [summary for name in sources for summary in futures[name].result()]
-    if progress:
-        progress("flagging addresses shared by many cases (shelters, offices)")
-    mark_shared_addresses(con)
-    return summaries
+    return [summary for name in sources for summary in futures[name].result()]
