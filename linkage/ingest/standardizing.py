@@ -41,14 +41,6 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
         FROM (SELECT DISTINCT address_line_raw, city_raw, state_raw, zip_raw
               FROM _person_input
               WHERE coalesce(address_line_raw, city_raw, state_raw, zip_raw) IS NOT NULL);
-        CREATE OR REPLACE TEMP TABLE _record_addresses AS
-        SELECT i.record_id, ad.a.street AS street, ad.a.unit AS unit, ad.a.city AS city,
-               ad.a.state AS state, ad.a.zip5 AS zip5
-        FROM _person_input i JOIN _addresses ad
-          ON ad.address_line_raw IS NOT DISTINCT FROM i.address_line_raw
-         AND ad.city_raw IS NOT DISTINCT FROM i.city_raw
-         AND ad.state_raw IS NOT DISTINCT FROM i.state_raw
-         AND ad.zip_raw IS NOT DISTINCT FROM i.zip_raw;
     """)
     name_keys(con, "SELECT std FROM _names", "std", "_name_keys")
     # Every key of a raw name in one row, so that each of a record's three names is one join.
@@ -74,8 +66,8 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
                i.dob_raw, dd.d.dob AS dob, dd.d.y AS dob_year, dd.d.m AS dob_month,
                dd.d.d AS dob_day, dd.d.flag AS dob_flag,
                i.ssn_raw, s.ssn AS ssn, s.last4 AS ssn_last4, s.flag AS ssn_flag, i.sex,
-               ra.street AS address_street, ra.unit AS address_unit, ra.city, ra.state,
-               ra.zip5, false AS address_shared,
+               ad.a.street AS address_street, ad.a.unit AS address_unit, ad.a.city AS city,
+               ad.a.state AS state, ad.a.zip5 AS zip5, false AS address_shared,
                nullif(regexp_replace(i.phone_raw, '[^0-9]', '', 'g'), '') AS phone,
                i.name_quality, i.ssn_quality, i.dob_quality,
                least(i.seen, dates.first_date) AS first_seen,
@@ -86,7 +78,10 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN _name_lookup ln ON ln.raw = i.last_name_raw
         LEFT JOIN _dobs dd ON dd.dob_raw IS NOT DISTINCT FROM i.dob_raw
                           AND dd.dob_quality IS NOT DISTINCT FROM i.dob_quality
-        LEFT JOIN _record_addresses ra USING (record_id)
+        LEFT JOIN _addresses ad ON ad.address_line_raw IS NOT DISTINCT FROM i.address_line_raw
+                               AND ad.city_raw IS NOT DISTINCT FROM i.city_raw
+                               AND ad.state_raw IS NOT DISTINCT FROM i.state_raw
+                               AND ad.zip_raw IS NOT DISTINCT FROM i.zip_raw
         LEFT JOIN (
             SELECT record_id, min(start_date) AS first_date,
                    max(coalesce(end_date, start_date)) AS last_date
@@ -94,7 +89,7 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
                   UNION ALL SELECT record_id, start_date, end_date, source FROM staged.events)
             WHERE source IN ({sources})
             GROUP BY record_id) dates USING (record_id)""")
-    for table in ("_names", "_dobs", "_addresses", "_record_addresses", "_name_keys",
+    for table in ("_names", "_dobs", "_addresses", "_name_keys",
                   "_name_lookup", "_person_input"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 

@@ -25,6 +25,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import cache
 
@@ -186,9 +187,21 @@ def ssa_counts() -> dict[str, int]:
     return dict(rows)
 
 
-@cache
+_CANONICAL_LOCK = threading.Lock()
+
+
 def _canonical_map() -> dict[str, str]:
-    """Nickname -> canonical given name, for every name that is someone's nickname."""
+    """Nickname -> canonical given name, for every name that is someone's nickname.
+
+    Built once per process under a lock: the ingest standardizes its sources side by side, and
+    each would otherwise build it at the same moment.
+    """
+    with _CANONICAL_LOCK:
+        return _build_canonical_map()
+
+
+@cache
+def _build_canonical_map() -> dict[str, str]:
     nicks = nicknames_of()
     counts = ssa_counts()
     parents: dict[str, set[str]] = {}
@@ -235,22 +248,17 @@ def _letters(name: str) -> str:
 
 
 def name_keys(con: duckdb.DuckDBPyConnection, source_sql: str, column: str, table: str) -> None:
-    """Create ``table(name, canonical_given, nysiis, metaphone, soundex)``, one row per distinct
-    standardized name in ``column`` of the SELECT ``source_sql``.
+    """Create ``table(name, canonical_given, nysiis, metaphone)``, one row per distinct name in
+    ``column`` of the SELECT ``source_sql``.
 
-    ``name`` is ``std_name(column)`` (idempotent, so an already standardized column joins back on
-    itself). Phonetic keys are computed on the letters only ('DE LA CRUZ' -> 'DELACRUZ'):
-    jellyfish rejects spaces and hyphens. jellyfish 1.x has no double metaphone, so the
-    ``metaphone`` column is jellyfish.metaphone.
+    ``column`` holds names already through ``std_name``: the ingest standardizes each distinct
+    raw name once, and running the regexes again here cost as much as the keys themselves.
+    Phonetic keys are computed on the letters only ('DE LA CRUZ' -> 'DELACRUZ'): jellyfish
+    rejects spaces and hyphens. jellyfish 1.x has no double metaphone, so the ``metaphone``
+    column is jellyfish.metaphone.
     """
-    from . import register_macros  # the package imports this module; avoid the cycle at load
-
-    register_macros(con)
     names = (
-        con.sql(
-            f"SELECT DISTINCT std_name({column}) AS name FROM ({source_sql}) "
-            f"WHERE std_name({column}) IS NOT NULL"
-        )
+        con.sql(f"SELECT DISTINCT {column} AS name FROM ({source_sql}) WHERE {column} IS NOT NULL")
         .to_arrow_table()
         .column("name")
         .to_pylist()
@@ -264,9 +272,6 @@ def name_keys(con: duckdb.DuckDBPyConnection, source_sql: str, column: str, tabl
             "nysiis": pa.array([jellyfish.nysiis(s) if s else None for s in letters], pa.string()),
             "metaphone": pa.array(
                 [jellyfish.metaphone(s) if s else None for s in letters], pa.string()
-            ),
-            "soundex": pa.array(
-                [jellyfish.soundex(s) if s else None for s in letters], pa.string()
             ),
         }
     )
