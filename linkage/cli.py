@@ -74,7 +74,9 @@ def synth(persons: int, seed: int, out: Path, hmis_version: str | None,
               help="DuckDB warehouse file to load into (created if missing).")
 @click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder of source configs (default: configs/sources/).")
-def ingest(data: Path, db: Path, config_dir: Path | None) -> None:
+@click.option("--settings", "settings_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Rules for all sources (default: configs/ingest.yaml).")
+def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | None) -> None:
     """Load the extracts into DuckDB: raw, staged, rejects with reasons."""
     from linkage.ingest.loaded import IngestError
     from linkage.ingest.run import AccountingError
@@ -92,7 +94,8 @@ def ingest(data: Path, db: Path, config_dir: Path | None) -> None:
                 steps[source if separator else ""] = message
                 status.update("\n".join(steps.values()))
 
-            summaries = run_ingest(con, data, config_dir, progress=show)
+            summaries = run_ingest(con, data, config_dir, progress=show,
+                                   settings_path=settings_path)
     except (ConfigError, IngestError, AccountingError, WarehouseBusy) as exc:
         raise click.ClickException(str(exc)) from None
     table = Table(title=f"ingested into {db}")

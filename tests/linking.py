@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from linkage.ingest import staging
+from linkage.ingest.settings import load_ingest_settings
 from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
 from linkage.warehouse import connect
 
@@ -53,5 +54,5 @@ def scenario(path: Path, people: list[dict],
                     "0)", [record_id, system, system, event_type, group_id, start, end,
                            json.dumps(details)])
     standardize_persons(con)
-    mark_shared_addresses(con)
+    mark_shared_addresses(con, load_ingest_settings().shared_address.min_groups)
     return con

@@ -102,3 +102,14 @@ def test_ingest_with_a_missing_extract_names_the_source_and_file(tmp_path: Path)
     assert result.returncode != 0
     assert "source cw: no file 'persons.csv'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ingest_bad_settings_is_one_clear_line(tmp_path: Path) -> None:
+    settings = tmp_path / "ingest.yaml"
+    settings.write_text("shared_address:\n  min_groups: one\n")
+    (tmp_path / "d").mkdir()
+    result = _run("ingest", "--data", str(tmp_path / "d"), "--db", str(tmp_path / "w.duckdb"),
+                  "--settings", str(settings))
+    assert result.returncode != 0
+    assert f"{settings}: shared_address.min_groups = 'one'" in result.stderr
+    assert "Traceback" not in result.stderr

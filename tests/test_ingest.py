@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from helpers import FIXTURES
 
+from linkage.config import ConfigError
 from linkage.ingest.run import STAGED_WITH_LINES, ingest
 from linkage.warehouse import connect
 from synthetic_data.generate import synthesize
@@ -274,3 +275,25 @@ def test_every_person_records_column_is_filled(warehouse) -> None:
     empty = [c for c in columns if not con.execute(
         f'SELECT count("{c}") FROM staged.person_records').fetchall()[0][0]]
     assert empty == ["phone"]  # the synthetic extracts carry no phone numbers
+
+
+def test_shared_address_threshold_comes_from_configs(warehouse, small: Path, tmp_path) -> None:
+    con, _ = warehouse
+    shared = "SELECT count(*) FILTER (WHERE address_shared) FROM staged.person_records"
+    loose = tmp_path / "ingest.yaml"
+    loose.write_text("shared_address:\n  min_groups: 2\n")
+    other = connect(tmp_path / "loose.duckdb")
+    ingest(other, small, settings_path=loose)
+    assert _one(other, shared) > _one(con, shared)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("shared_address:\n  min_groups: 1\n", "shared_address.min_groups = 1"),
+    ("shared_address:\n  min_group: 3\n", "shared_address.min_group = 3"),
+])
+def test_ingest_settings_errors_name_file_key_and_value(tmp_path, small: Path, text: str,
+                                                        message: str) -> None:
+    settings = tmp_path / "ingest.yaml"
+    settings.write_text(text)
+    with pytest.raises(ConfigError, match=f"{settings}: {message}"):
+        ingest(connect(tmp_path / "w.duckdb"), small, settings_path=settings)

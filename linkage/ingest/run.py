@@ -18,6 +18,7 @@ from linkage.ingest import staging
 from linkage.ingest.hmis import ingest_hmis
 from linkage.ingest.loaded import IngestError, LoadedFile
 from linkage.ingest.mapped import ingest_mapped
+from linkage.ingest.settings import load_ingest_settings
 from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
 from linkage.ingest.tanf import DATA_LINES, ingest_tanf
 from linkage.sources import SourceConfig, load_sources
@@ -140,9 +141,15 @@ def loaded_filter(loaded: LoadedFile) -> str:
 
 
 def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None = None,
-           progress: Callable[[str], None] | None = None) -> list[FileSummary]:
-    """Load every source under `data` (its extracts folder) into raw and staged."""
+           progress: Callable[[str], None] | None = None,
+           settings_path: Path | None = None) -> list[FileSummary]:
+    """Load every source under `data` (its extracts folder) into raw and staged.
+
+    `config_dir`: the source configs (default configs/sources/); `settings_path`: the rules
+    for all sources (default configs/ingest.yaml). Both are validated before anything is read.
+    """
     sources: dict[str, SourceConfig] = load_sources(config_dir)
+    settings = load_ingest_settings(settings_path)
     root = extracts_folder(data)
     if not root.is_dir():
         raise IngestError(f"{data}: no such folder")
@@ -151,7 +158,7 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
         summaries = _read_sources(con, sources, root, progress)
         if progress:
             progress("flagging addresses shared by many cases (shelters, offices)")
-        mark_shared_addresses(con)
+        mark_shared_addresses(con, settings.shared_address.min_groups)
     return summaries
 
 

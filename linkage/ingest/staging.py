@@ -90,6 +90,12 @@ def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
     return {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
 
 
+def first_line_of(key: str, relation: str) -> str:
+    """A WHERE clause keeping the first line of each `key`: a semi-join on each key's first
+    line, half the time of a window over whole rows."""
+    return f"WHERE _line IN (SELECT min(_line) FROM {relation} GROUP BY {key})"
+
+
 def insert_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
                    spec: PersonSpec, relation: str, formats: list[str] | None = None) -> None:
     cols = columns_of(con, relation)
@@ -101,10 +107,8 @@ def insert_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConf
         sex = f"CASE {sex_raw} {cases} END"
     else:
         sex = f"CASE WHEN {sex_raw} IN ('F', 'M') THEN {sex_raw} END"
-    pick = ""
-    if spec.one_record_per_id:  # the first row of each person id is their record
-        # a semi-join on each id's first line: half the time of a window over whole rows
-        pick = f"WHERE _line IN (SELECT min(_line) FROM {relation} GROUP BY {sid})"
+    # the first row of each person id is their record
+    pick = first_line_of(sid, relation) if spec.one_record_per_id else ""
     con.execute(PERSON_INPUT_DDL)
     con.execute(f"""
         INSERT INTO _person_input
@@ -160,8 +164,7 @@ def insert_groups(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
                {clean(spec.group, cols)}, {date_expr(spec.start, cols, formats)},
                {date_expr(spec.end, cols, formats)}, {_json(spec.attributes, cols)}, _file, _line
         FROM {relation}
-        {f"QUALIFY row_number() OVER (PARTITION BY {clean(spec.group, cols)} ORDER BY _line) = 1"
-         if spec.first_row_only else ""}
+        {first_line_of(clean(spec.group, cols), relation) if spec.first_row_only else ""}
     """)
 
 

@@ -17,8 +17,6 @@ from linkage.standardize.address import flag_shared_addresses
 from linkage.standardize.names import name_keys
 from linkage.warehouse import literal
 
-SHARED_ADDRESS_MIN_GROUPS = 3
-
 
 def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
     """Append the cursor's `_person_input` (one source's person rows), standardized, to
@@ -94,8 +92,9 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def mark_shared_addresses(con: duckdb.DuckDBPyConnection) -> None:
-    """Flag the addresses that many unrelated cases of one system give (shelters, offices).
+def mark_shared_addresses(con: duckdb.DuckDBPyConnection, min_groups: int) -> None:
+    """Flag the addresses that `min_groups` or more cases of one system give (shelters,
+    offices).
 
     Counted within each system: one family's home is one CW case but may be three cases across
     systems, while a shelter is many cases in the same system. It needs every source's records
@@ -104,7 +103,7 @@ def mark_shared_addresses(con: duckdb.DuckDBPyConnection) -> None:
     key = "r.system || '|' || r.address_street || '|' || coalesce(r.zip5, r.city)"
     flag_shared_addresses(
         con, "_shared_addresses", key, "m.group_type || ':' || m.group_id",
-        SHARED_ADDRESS_MIN_GROUPS,
+        min_groups,
         source="staged.person_records r JOIN staged.memberships m USING (record_id, system) "
                "WHERE r.address_street IS NOT NULL")
     con.execute(f"""
