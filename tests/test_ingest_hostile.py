@@ -100,6 +100,18 @@ def test_huge_name_and_nul_bytes(tmp_path: Path) -> None:
     assert any("NUL" in w for w in summary.warnings)
 
 
+def test_nul_bytes_are_removed_from_every_value_before_any_check(tmp_path: Path) -> None:
+    """An id, an SSN or a date with NUL bytes in it is the value without them; a required
+    field holding nothing but NULs and blanks is empty."""
+    content = (HEADER + b"4\x00,B\x00O,LEE,1985-05-06\x00,312\x00456789,M\x00\n"
+               + b"\x00 \x00,CY,ROE,,,M\n")
+    summary, rejects, people = _ingest(tmp_path, content)
+    assert summary.staged == 1 and [r[:2] for r in rejects] == [(3, "id")]
+    assert "is empty" in rejects[0][2]
+    first, _, dob, ssn, *_, first_raw = people["4"]
+    assert (first, dob, ssn, first_raw) == ("BO", date(1985, 5, 6), "312456789", "BO")
+
+
 def test_mixed_encodings_reject_the_foreign_line(tmp_path: Path) -> None:
     content = HEADER + "1,JOSÉ,DIAZ,,,M\n".encode() + b"2,JOS\xc9,PEREZ,,,M\n"
     summary, rejects, people = _ingest(tmp_path, content)

@@ -14,7 +14,7 @@ import duckdb
 
 from linkage.ingest import staging
 from linkage.ingest.loaded import IngestError, LoadedFile, Progress, without_rejects
-from linkage.ingest.reading import FileInfo, Reject, inspect, load_csv
+from linkage.ingest.reading import PROVENANCE, FileInfo, Reject, inspect, load_csv, without_nul
 from linkage.sources import SourceConfig, TableSpec
 from linkage.warehouse import literal, quote
 
@@ -41,7 +41,7 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
     `known_ids`/`record_column`: rows whose `record_column` is not among the person ids in the
     relation `known_ids` are rejected (a participant with no person record).
     """
-    info = inspect(path, spec.encoding)
+    info = inspect(path, spec.encoding, text=fmt != "parquet")
     label = str(path)
     name = raw_name(source_name, table)
     if fmt == "parquet":
@@ -51,15 +51,16 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
     loaded = LoadedFile(source_name, source.system, table, info, f"raw.{quote(name)}",
                         f"valid_{name}", label, fmt, warnings=list(info.warnings))
     staging.insert_rejects(con, source_name, source.system, rejects)
+    rows = without_nul(con, info, loaded.raw, name)
     columns = staging.columns_of(con, loaded.raw)
     missing = [c for c in spec.required + spec.key if c not in columns]
     checks: list[str] = []
     if missing:
-        data = sorted(columns - {"_file", "_sha256", "_line", "_loaded_at"})
+        data = sorted(columns - set(PROVENANCE))
         hint = " (one column only: is the delimiter right?)" if len(data) == 1 else ""
         reason = (f"the file has no column {', '.join(missing)}; its header has "
                   f"{', '.join(data)}{hint}")
-        checks.append(f"SELECT _line, {literal(missing[0])}, {literal(reason)} FROM {loaded.raw}")
+        checks.append(f"SELECT _line, {literal(missing[0])}, {literal(reason)} FROM {rows}")
     else:
         # one scan names the first empty required field of each row (in column-name order)
         empty = " ".join(f"WHEN {staging.clean(c, columns)} IS NULL THEN {literal(c)}"
@@ -67,14 +68,14 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
         if empty:
             checks.append(f"""
                 SELECT _line, field, 'required field ' || field || ' is empty'
-                FROM (SELECT _line, CASE {empty} END AS field FROM {loaded.raw})
+                FROM (SELECT _line, CASE {empty} END AS field FROM {rows})
                 WHERE field IS NOT NULL""")
         if spec.key:
             keys = ", ".join(f"{staging.clean(k, columns)} AS k{i}" for i, k in enumerate(spec.key))
             names = ", ".join(f"k{i}" for i in range(len(spec.key)))
             # a hash aggregate finds the repeated keys; only their rows are looked at again
             checks.append(f"""
-                SELECT * FROM (WITH keyed AS (SELECT _line, {keys} FROM {loaded.raw}),
+                SELECT * FROM (WITH keyed AS (SELECT _line, {keys} FROM {rows}),
                 repeated AS (SELECT {names}, min(_line) AS first FROM keyed
                              GROUP BY ALL HAVING count(*) > 1)
                 SELECT _line, {literal(spec.key[-1])}, 'duplicate key ' || {literal(
@@ -86,7 +87,7 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
             checks.append(f"""
                 SELECT _line, {literal(record_column)}, {literal(record_column)} || ' '
                        || {value} || ' has no person record in the source'
-                FROM {loaded.raw} WHERE {value} IS NOT NULL
+                FROM {rows} WHERE {value} IS NOT NULL
                   AND {value} NOT IN (SELECT id FROM {known_ids})""")
     for column in _mapped_columns(source, table):
         if column not in columns and not missing and not column.startswith("_"):
@@ -100,7 +101,7 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
             FROM ({' UNION ALL '.join(checks)}) r(line, field, reason)
             QUALIFY row_number() OVER (PARTITION BY line ORDER BY field, reason) = 1
         """)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {loaded.valid} AS SELECT * FROM {loaded.raw} "
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {loaded.valid} AS SELECT * FROM {rows} "
                 f"{without_rejects(con, label)}")
     return loaded
 

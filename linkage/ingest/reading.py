@@ -21,6 +21,8 @@ import pyarrow as pa
 from linkage.warehouse import literal, quote
 
 _MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+# the columns every raw table has besides the file's own
+PROVENANCE = ("_file", "_sha256", "_line", "_loaded_at")
 _CHUNK = 1 << 23
 
 
@@ -31,6 +33,8 @@ class FileInfo:
     encoding: str  # "utf-8" or "latin-1"
     size: int
     warnings: list[str] = field(default_factory=list)
+    # NUL bytes somewhere in the file: its values need them removed (`without_nul`)
+    has_nul: bool = False
 
 
 @dataclass
@@ -44,8 +48,12 @@ class Reject:
     text: str | None = None
 
 
-def inspect(path: Path, encoding: str = "auto") -> FileInfo:
-    """Hash the file and settle its encoding in one streaming pass."""
+def inspect(path: Path, encoding: str = "auto", text: bool = True) -> FileInfo:
+    """Hash the file and settle its encoding in one streaming pass.
+
+    `text=False` (Parquet): only the hash; its bytes say nothing of the strings inside, so its
+    values are treated as possibly holding NUL characters.
+    """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8, multibyte, nul, size = True, False, False, 0
@@ -65,7 +73,9 @@ def inspect(path: Path, encoding: str = "auto") -> FileInfo:
         with open(path, "rb") as fh:
             while not multibyte and (chunk := fh.read(_CHUNK)):
                 multibyte = bool(_MULTIBYTE.search(chunk))
-    info = FileInfo(path, digest.hexdigest(), "utf-8", size)
+    info = FileInfo(path, digest.hexdigest(), "utf-8", size, has_nul=nul or not text)
+    if not text:
+        return info
     if encoding != "auto":
         info.encoding = encoding
     elif not utf8 and not multibyte:
@@ -127,6 +137,23 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     con.execute(f"DROP TABLE IF EXISTS {errors}; DROP TABLE IF EXISTS {scans}")
     return [Reject(label, int(line), column, _reason(kind, message), text)
             for line, column, kind, message, text in bad]
+
+
+def without_nul(con: duckdb.DuckDBPyConnection, info: FileInfo, raw: str, name: str) -> str:
+    """The relation of a raw table's rows to check and stage: the table itself, or, when the
+    file holds NUL bytes, a view with them removed from every value. Removing them once here
+    lets every later step skip the search (it cost as much as the trimming)."""
+    if not info.has_nul:
+        return raw
+    columns = [row[0] for row in con.execute(f"DESCRIBE {raw}").fetchall()
+               if row[0] not in PROVENANCE]
+    if not columns:
+        return raw
+    replaced = ", ".join(f"replace({quote(c)}, chr(0), '') AS {quote(c)}" for c in columns)
+    view = f"nul_free_{name}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS "
+                f"SELECT * REPLACE ({replaced}) FROM {raw}")
+    return quote(view)
 
 
 def _has_header(path: Path) -> bool:

@@ -69,13 +69,14 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def clean(column: str | None, columns: set[str]) -> str:
-    """A text value as staged: NUL bytes gone, blanks trimmed, empty means NULL.
+    """A text value as staged: blanks trimmed, empty means NULL. (NUL bytes are gone already:
+    the readers hand on relations without them, see `reading.without_nul`.)
 
     A mapped column the file does not have is NULL (the ingest warns about it once).
     """
     if column is None or column not in columns:
         return "NULL"
-    return f"nullif(trim(replace({quote(column)}, chr(0), '')), '')"
+    return f"nullif(trim({quote(column)}), '')"
 
 
 def date_expr(column: str | None, columns: set[str], formats: list[str]) -> str:
