@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from linkage.warehouse import literal, quote
 
@@ -186,10 +185,9 @@ def load_lines(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     con.execute(f"DROP TABLE IF EXISTS {target}")
     con.execute(f"CREATE TABLE {target} (_file VARCHAR, _sha256 VARCHAR, _line BIGINT, "
                 f"_loaded_at TIMESTAMP, text VARCHAR)")
-    batch = pa.table({"_line": pa.array(range(1, len(lines) + 1), pa.int64()),
-                      "text": pa.array(lines, pa.string())})
-    con.register("_lines", batch)
-    con.execute(f"INSERT INTO {target} SELECT {literal(label)}, {literal(info.sha256)}, _line, "
-                f"TIMESTAMP {literal(loaded)}, replace(text, chr(0), '') FROM _lines")
-    con.unregister("_lines")
+    # the lines as one list parameter: DuckDB numbers them as it unnests (no pyarrow needed)
+    con.execute(f"INSERT INTO {target} SELECT {literal(label)}, {literal(info.sha256)}, "
+                f"generate_subscripts(lines, 1), TIMESTAMP {literal(loaded)}, "
+                f"replace(unnest(lines), chr(0), '') FROM (SELECT ?::VARCHAR[] AS lines)",
+                [lines])
     return len(lines)

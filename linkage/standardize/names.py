@@ -31,7 +31,6 @@ from functools import cache
 
 import duckdb
 import jellyfish
-import pyarrow as pa
 
 from linkage.nicknames import nicknames_of
 from linkage.packaged_data import package_dir
@@ -257,27 +256,15 @@ def name_keys(con: duckdb.DuckDBPyConnection, source_sql: str, column: str, tabl
     rejects spaces and hyphens. jellyfish 1.x has no double metaphone, so the ``metaphone``
     column is jellyfish.metaphone.
     """
-    names = (
-        con.sql(f"SELECT DISTINCT {column} AS name FROM ({source_sql}) WHERE {column} IS NOT NULL")
-        .to_arrow_table()
-        .column("name")
-        .to_pylist()
-    )
+    names = [row[0] for row in con.execute(
+        f"SELECT DISTINCT {column} FROM ({source_sql}) WHERE {column} IS NOT NULL").fetchall()]
     canon = _canonical_map()
     letters = [_letters(n) for n in names]
-    frame = pa.table(
-        {
-            "name": pa.array(names, pa.string()),
-            "canonical_given": pa.array([canon.get(n, n) for n in names], pa.string()),
-            "nysiis": pa.array([jellyfish.nysiis(s) if s else None for s in letters], pa.string()),
-            "metaphone": pa.array(
-                [jellyfish.metaphone(s) if s else None for s in letters], pa.string()
-            ),
-        }
-    )
-    view = f"_name_keys_{id(frame)}"
-    con.register(view, frame)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
+    # lists as parameters, unnested side by side (no pyarrow, whose import alone took longer)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT unnest(?::VARCHAR[]) AS name, "
+        f"unnest(?::VARCHAR[]) AS canonical_given, unnest(?::VARCHAR[]) AS nysiis, "
+        f"unnest(?::VARCHAR[]) AS metaphone",
+        [names, [canon.get(n, n) for n in names],
+         [jellyfish.nysiis(s) if s else None for s in letters],
+         [jellyfish.metaphone(s) if s else None for s in letters]])
