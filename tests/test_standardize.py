@@ -104,6 +104,12 @@ def dob_sql(raw: str | None, quality: str | None = None) -> dict:
         ("12", "2", (None, None, "partial")),
         ("212-34-5678", "9", ("212345678", "5678", None)),
         ("212-34-5678", "99", ("212345678", "5678", None)),
+        # nine plain digits take the short path: the same rules hold on it
+        ("212345678", None, ("212345678", "5678", None)),
+        ("212345678", "1", ("212345678", "5678", None)),
+        ("212345678", "02", (None, "5678", "partial")),
+        ("123456789", None, (None, None, "placeholder")),
+        ("912345678", "1", (None, None, "placeholder")),
     ],
 )
 def test_ssn_rules(raw: str | None, quality: str | None, expected: tuple) -> None:
