@@ -31,6 +31,14 @@ class LoadedFile:
     format: str
     version: str = ""
     warnings: list[str] = field(default_factory=list)
+    # lines in raw that are not records (a TANF report's HEADER and TRAILER)
+    not_records: tuple[int, ...] = ()
+
+    def records(self) -> str:
+        """A WHERE clause keeping the file's record lines (all, for most files)."""
+        if not self.not_records:
+            return ""
+        return f"WHERE _line NOT IN ({', '.join(str(n) for n in self.not_records)})"
 
 
 def without_rejects(con: duckdb.DuckDBPyConnection, label: str) -> str:

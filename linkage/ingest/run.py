@@ -20,7 +20,7 @@ from linkage.ingest.loaded import IngestError, LoadedFile
 from linkage.ingest.mapped import ingest_mapped
 from linkage.ingest.settings import load_ingest_settings
 from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
-from linkage.ingest.tanf import DATA_LINES, ingest_tanf
+from linkage.ingest.tanf import ingest_tanf
 from linkage.sources import SourceConfig, load_sources
 from linkage.warehouse import bulk_load, literal
 
@@ -60,7 +60,7 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
     of_source = f"WHERE source = {literal(source)}"
     raw_lines = " UNION ALL ".join(
         f"SELECT {literal(item.label)} AS file, _line AS line, 1 AS kind FROM {item.raw} "
-        f"{loaded_filter(item)}" for item in loaded)
+        f"{item.records()}" for item in loaded)
     staged_lines = " UNION ALL ".join(
         f"SELECT source_file, source_line, 2 FROM staged.{t} {of_source}"
         for t in STAGED_WITH_LINES)
@@ -131,13 +131,6 @@ def _size(root: Path, source: SourceConfig) -> int:
     if not folder.is_dir():
         return 0
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
-def loaded_filter(loaded: LoadedFile) -> str:
-    """Fixed-width files keep their header and trailer in raw; they are not data rows."""
-    if loaded.format == "tanf_section1":
-        return f"WHERE {DATA_LINES}"
-    return ""
 
 
 def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None = None,

@@ -34,8 +34,6 @@ ROLES = {"01": "head_of_household", "02": "spouse_partner", "03": "other_relativ
          "08": "child", "09": "other", "10": "other"}
 
 
-# the lines of a report that are records: all but its HEADER and TRAILER
-DATA_LINES = "NOT (text LIKE 'HEADER%' OR text LIKE 'TRAILER%')"
 # why a data line of an accepted file cannot be staged (NULL: it can)
 _BAD_LINE = ("CASE WHEN left(text, 2) NOT IN ('T1', 'T2', 'T3') THEN 'record type ' || "
              "coalesce(nullif(trim(left(text, 2)), ''), '(blank)') || ' is not a section 1 "
@@ -49,27 +47,32 @@ def _cut(fields: tuple[layout.Field, ...], offset: int = 0) -> str:
         for f in fields if f.name != "BLANK")
 
 
-def _check_structure(con: duckdb.DuckDBPyConnection, raw: str) -> tuple[str | None, str]:
-    """(why the file is refused or None, the header line)."""
+def _check_structure(con: duckdb.DuckDBPyConnection, raw: str,
+                     item: LoadedFile) -> tuple[str | None, str, str]:
+    """(why the file is refused or None, the header line, the trailer line). Notes on `item`
+    the lines that are not records (its HEADERs and TRAILERs), so that later steps tell them
+    by number instead of reading every line's text again."""
     lines = con.execute(f"SELECT _line, text FROM {raw} WHERE text LIKE 'HEADER%' "
                         f"OR text LIKE 'TRAILER%' ORDER BY _line").fetchall()
+    item.not_records = tuple(n for n, _ in lines)
     total = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
     headers = [(n, t) for n, t in lines if t.startswith("HEADER")]
     trailers = [(n, t) for n, t in lines if t.startswith("TRAILER")]
     if not headers:
-        return "the file has no HEADER line: not a TANF section 1 report", ""
+        return "the file has no HEADER line: not a TANF section 1 report", "", ""
     if len(headers) > 1:
         return (f"the file has {len(headers)} HEADER lines (lines "
-                f"{', '.join(str(n) for n, _ in headers)}): two reports run together?"), ""
+                f"{', '.join(str(n) for n, _ in headers)}): two reports run together?"), "", ""
     if headers[0][0] != 1:
-        return f"the HEADER is on line {headers[0][0]}, not line 1", ""
+        return f"the HEADER is on line {headers[0][0]}, not line 1", "", ""
     if not _HEADER.match(headers[0][1]):
-        return "the HEADER line is broken (expected HEADER, year and quarter 1-4)", ""
+        return "the HEADER line is broken (expected HEADER, year and quarter 1-4)", "", ""
     if len(trailers) != 1 or trailers[0][0] != total:
-        return "the file does not end with exactly one TRAILER line (truncated?)", ""
+        return "the file does not end with exactly one TRAILER line (truncated?)", "", ""
     if not _TRAILER.match(trailers[0][1]):
-        return "the TRAILER line is broken (expected TRAILER and a 7-digit record count)", ""
-    return None, headers[0][1]
+        return ("the TRAILER line is broken (expected TRAILER and a 7-digit record count)", "",
+                "")
+    return None, headers[0][1], trailers[0][1]
 
 
 def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
@@ -89,8 +92,8 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         raw = f"raw.{quote(table)}"
         item = LoadedFile(name, source.system, path.stem, info, raw, f"valid_{table}", label,
                           "tanf_section1", warnings=list(info.warnings))
-        refused, header_line = _check_structure(con, raw)
-        data = f"SELECT * FROM {raw} WHERE {DATA_LINES}"
+        refused, header_line, trailer = _check_structure(con, raw, item)
+        data = f"SELECT * FROM {raw} {item.records()}"
         if refused:
             item.warnings.append(f"{label}: refused: {refused}")
             con.execute(f"""INSERT INTO staged.rejects SELECT {literal(name)},
@@ -98,8 +101,6 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
                 {literal('file refused: ' + refused)}, left(text, 2000) FROM ({data})""")
         else:
             header = layout.parse_record(layout.HEADER, header_line)
-            trailer = con.execute(f"SELECT text FROM {raw} WHERE text LIKE 'TRAILER%'"
-                                  ).fetchall()[0][0]
             count = int(layout.parse_record(layout.TRAILER, trailer)["RECORD_COUNT"])
             lines = con.execute(f"SELECT count(*) FROM ({data})").fetchall()[0][0]
             if count != lines:
