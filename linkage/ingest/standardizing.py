@@ -51,6 +51,14 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
     sources = ", ".join(literal(row[0]) for row in con.execute(
         "SELECT DISTINCT source FROM _person_input").fetchall()) or "NULL"
     con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _dates AS
+            SELECT record_id, min(start_date) AS first_date,
+                   max(coalesce(end_date, start_date)) AS last_date
+            FROM (SELECT record_id, start_date, end_date, source FROM staged.memberships
+                  UNION ALL SELECT record_id, start_date, end_date, source FROM staged.events)
+            WHERE source IN ({sources})
+            GROUP BY record_id""")
+    con.execute("""
         INSERT INTO staged.person_records BY NAME
         SELECT i.record_id, i.system, i.source, i.source_id, i.source_file, i.source_line,
                i.first_name_raw, i.middle_name_raw, i.last_name_raw, i.suffix_raw,
@@ -80,15 +88,9 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
                                AND ad.city_raw IS NOT DISTINCT FROM i.city_raw
                                AND ad.state_raw IS NOT DISTINCT FROM i.state_raw
                                AND ad.zip_raw IS NOT DISTINCT FROM i.zip_raw
-        LEFT JOIN (
-            SELECT record_id, min(start_date) AS first_date,
-                   max(coalesce(end_date, start_date)) AS last_date
-            FROM (SELECT record_id, start_date, end_date, source FROM staged.memberships
-                  UNION ALL SELECT record_id, start_date, end_date, source FROM staged.events)
-            WHERE source IN ({sources})
-            GROUP BY record_id) dates USING (record_id)""")
+        LEFT JOIN _dates dates USING (record_id)""")
     for table in ("_names", "_dobs", "_addresses", "_name_keys",
-                  "_name_lookup", "_person_input"):
+                  "_name_lookup", "_dates", "_person_input"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
