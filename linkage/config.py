@@ -10,11 +10,18 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """A config section: an unknown key is an error (a typo must not pass as a default), and
+    the loaded values do not change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ConfigError(ValueError):

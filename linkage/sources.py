@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from linkage.config import CONFIG_DIR, ConfigError, load_config
+from linkage.config import CONFIG_DIR, ConfigError, Strict, load_config
 
 CANONICAL_ROLES = (
     "child", "mother", "father", "custodial_party", "non_custodial_parent", "putative_father",
@@ -26,11 +26,7 @@ Column = Annotated[str, Field(min_length=1)]
 SOURCES_DIR = CONFIG_DIR / "sources"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TableSpec(_Strict):
+class TableSpec(Strict):
     """One file (or glob) of the extract, read as text columns."""
 
     file: Column
@@ -40,7 +36,7 @@ class TableSpec(_Strict):
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
 
 
-class PersonSpec(_Strict):
+class PersonSpec(Strict):
     """How a table's rows become `staged.person_records`."""
 
     table: Column
@@ -67,7 +63,7 @@ class PersonSpec(_Strict):
     one_record_per_id: bool = False
 
 
-class MembershipSpec(_Strict):
+class MembershipSpec(Strict):
     table: Column
     record: Column  # the column holding the person's source id
     group: Column
@@ -79,7 +75,7 @@ class MembershipSpec(_Strict):
     end: Column | None = None
 
 
-class GroupSpec(_Strict):
+class GroupSpec(Strict):
     """Rows that describe a case or household itself (status, goal, dates)."""
 
     table: Column
@@ -92,7 +88,7 @@ class GroupSpec(_Strict):
     first_row_only: bool = False
 
 
-class EventSpec(_Strict):
+class EventSpec(Strict):
     table: Column
     event_type: Column
     record: Column | None = None
@@ -104,7 +100,7 @@ class EventSpec(_Strict):
     when: Column | None = None
 
 
-class SourceConfig(_Strict):
+class SourceConfig(Strict):
     system: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     format: Literal["csv", "parquet", "hmis_csv", "tanf_section1"]
     # folder of the files: relative to the extracts folder given to `famlink ingest`, or absolute

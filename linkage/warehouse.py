@@ -43,15 +43,19 @@ def bulk_load(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Write large tables without DuckDB's checkpoint vacuum, then checkpoint once.
 
     At every checkpoint DuckDB merges the part-full row groups that each INSERT leaves behind,
-    decompressing and compressing them again. A load that only appends gains nothing from it
-    and paid for it twice: at the automatic checkpoints along the way and at the final one (at
-    1M persons, ingest took 11.9 s with it and 9.9 s without; see benchmarks/README.md).
+    decompressing and compressing them again. A load that deletes no rows (the ingest drops
+    whole tables and writes them anew) gains nothing from it and paid for it twice: at the
+    automatic checkpoints along the way and at the final one (at 1M persons, ingest took 11.9 s
+    with it and 9.9 s without; see benchmarks/README.md). The setting is DuckDB's, for the
+    whole database: famlink has one writer per warehouse, so one bulk load at a time.
     """
     before = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()[0][0]
     con.execute("SET max_vacuum_tasks = 0")
     try:
         yield
-        con.execute("CHECKPOINT")
+        # Everything is committed; a checkpoint refused (another transaction open) comes later.
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("CHECKPOINT")
     finally:
         con.execute(f"SET max_vacuum_tasks = {int(before)}")
 

@@ -53,6 +53,18 @@ def test_generator_output_round_trips_with_zero_rejects(warehouse, small: Path) 
         == 0
 
 
+def test_ingest_leaves_the_warehouse_checkpointed_and_vacuum_as_it_was(warehouse) -> None:
+    """The ingest loads without DuckDB's checkpoint vacuum (warehouse.bulk_load), then puts
+    it back and checkpoints: nothing is left in the WAL."""
+    con, _ = warehouse
+    default = duckdb.connect().execute("SELECT current_setting('max_vacuum_tasks')").fetchall()
+    assert con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall() == default
+    path = Path(_one(con, "SELECT path FROM duckdb_databases() WHERE database_name = "
+                          "current_database()"))
+    wal = path.with_name(path.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
 def test_files_table_records_provenance(warehouse) -> None:
     con, summaries = warehouse
     rows = con.execute("SELECT file, sha256, rows_read, rows_staged, rows_rejected "
@@ -290,6 +302,7 @@ def test_shared_address_threshold_comes_from_configs(warehouse, small: Path, tmp
 @pytest.mark.parametrize(("text", "message"), [
     ("shared_address:\n  min_groups: 1\n", "shared_address.min_groups = 1"),
     ("shared_address:\n  min_group: 3\n", "shared_address.min_group = 3"),
+    ("shared_address: {}\n", "shared_address.min_groups = '<missing>'"),
 ])
 def test_ingest_settings_errors_name_file_key_and_value(tmp_path, small: Path, text: str,
                                                         message: str) -> None:

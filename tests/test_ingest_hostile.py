@@ -174,6 +174,24 @@ def test_parquet_person_list_through_a_mapping(tmp_path: Path) -> None:
     assert rows[0] == ("county:007", "DIAZ", date(1990, 1, 2)) and rows[1][0] == "county:008"
 
 
+def test_parquet_values_lose_nul_characters_too(tmp_path: Path) -> None:
+    """A Parquet file's bytes cannot tell whether its strings hold NULs: they are removed."""
+    import duckdb
+
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "people.yaml").write_text(
+        CONFIG.replace("format: csv", "format: parquet").replace("people.csv", "people.parquet"))
+    (tmp_path / "data" / "people").mkdir(parents=True)
+    duckdb.sql("SELECT '7' || chr(0) AS id, 'B' || chr(0) || 'O' AS first, 'LEE' AS last, "
+               "'1985-05-06' || chr(0) AS dob, NULL AS ssn, 'M' AS sex").write_parquet(
+        str(tmp_path / "data" / "people" / "people.parquet"))
+    con = connect(tmp_path / "p.duckdb")
+    [summary] = ingest(con, tmp_path / "data", tmp_path / "sources")
+    assert (summary.read, summary.staged) == (1, 1) and not summary.warnings
+    assert con.execute("SELECT record_id, first_name_raw, dob FROM staged.person_records"
+                       ).fetchall() == [("county:7", "BO", date(1985, 5, 6))]
+
+
 @pytest.mark.parametrize("bad", [set(), {1_000, 150_000, 299_999}])  # a field too many
 def test_line_numbers_hold_across_row_groups_threads_and_rejects(tmp_path: Path,
                                                                   bad: set[int]) -> None:

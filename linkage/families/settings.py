@@ -6,20 +6,16 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from linkage.config import CONFIG_DIR, load_config
+from linkage.config import CONFIG_DIR, Strict, load_config
 from linkage.sources import Role
 
 MARTS_CONFIG = CONFIG_DIR / "marts.yaml"
 Count = Annotated[int, Field(ge=1)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Families(_Strict):
+class Families(Strict):
     max_group_persons: Count = 15
     max_family_persons: Count = 30
     hub_min_groups: Annotated[int, Field(ge=2)] = 4
@@ -27,11 +23,11 @@ class Families(_Strict):
     parent_roles: dict[str, dict[Role, str]]
 
 
-class JointFamilies(_Strict):
+class JointFamilies(Strict):
     min_systems: Annotated[int, Field(ge=2)] = 2
 
 
-class AbsentParentLeads(_Strict):
+class AbsentParentLeads(Strict):
     parent_relations: list[str] = Field(min_length=1)
     parent_sex: str | None = "M"
     locate_event: str = "cs_locate"
@@ -41,19 +37,19 @@ class AbsentParentLeads(_Strict):
     infer_from_siblings: bool = False
 
 
-class Priority(_Strict):
+class Priority(Strict):
     name: str = Field(min_length=1)
     sql: str = Field(min_length=1)
 
 
-class SupportiveHousing(_Strict):
+class SupportiveHousing(Strict):
     project_types: list[str] = Field(min_length=1)
     living_situations: list[str] = []
     window_days: Count = 3650
     priority: list[Priority] = []
 
 
-class SupportInError(_Strict):
+class SupportInError(Strict):
     order_attribute: str = "order_indicator"
     order_value: str = "Y"
     custodial_roles: list[Role] = ["custodial_party"]
@@ -62,7 +58,7 @@ class SupportInError(_Strict):
     removal_event: str = "cw_removal"
 
 
-class MartsConfig(_Strict):
+class MartsConfig(Strict):
     as_of: date | None = None
     families: Families
     joint_families: JointFamilies = JointFamilies()

@@ -31,14 +31,9 @@ class LoadedFile:
     format: str
     version: str = ""
     warnings: list[str] = field(default_factory=list)
-    # lines in raw that are not records (a TANF report's HEADER and TRAILER)
-    not_records: tuple[int, ...] = ()
-
-    def records(self) -> str:
-        """A WHERE clause keeping the file's record lines (all, for most files)."""
-        if not self.not_records:
-            return ""
-        return f"WHERE _line NOT IN ({', '.join(str(n) for n in self.not_records)})"
+    # a WHERE clause keeping the raw lines that are records: empty (all of them) for most
+    # files; a TANF report leaves out its HEADER and TRAILER
+    records: str = ""
 
 
 def without_rejects(con: duckdb.DuckDBPyConnection, label: str) -> str:

@@ -51,8 +51,8 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
     loaded = LoadedFile(source_name, source.system, table, info, f"raw.{quote(name)}",
                         f"valid_{name}", label, fmt, warnings=list(info.warnings))
     staging.insert_rejects(con, source_name, source.system, rejects)
-    rows = without_nul(con, info, loaded.raw, name)
     columns = staging.columns_of(con, loaded.raw)
+    rows = without_nul(con, info, loaded.raw, name, columns)
     missing = [c for c in spec.required + spec.key if c not in columns]
     checks: list[str] = []
     if missing:

@@ -60,6 +60,8 @@ def inspect(path: Path, encoding: str = "auto", text: bool = True) -> FileInfo:
         while chunk := fh.read(_CHUNK):
             size += len(chunk)
             digest.update(chunk)
+            if not text:
+                continue
             nul = nul or b"\x00" in chunk
             if utf8:
                 try:
@@ -68,7 +70,7 @@ def inspect(path: Path, encoding: str = "auto", text: bool = True) -> FileInfo:
                     utf8 = False
             if not utf8:  # only then does it matter whether any UTF-8 is in there at all
                 multibyte = multibyte or bool(_MULTIBYTE.search(chunk))
-    if not utf8 and not multibyte:  # the bad chunk may come after the UTF-8 text
+    if text and not utf8 and not multibyte:  # the bad chunk may come after the UTF-8 text
         with open(path, "rb") as fh:
             while not multibyte and (chunk := fh.read(_CHUNK)):
                 multibyte = bool(_MULTIBYTE.search(chunk))
@@ -138,17 +140,16 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
             for line, column, kind, message, text in bad]
 
 
-def without_nul(con: duckdb.DuckDBPyConnection, info: FileInfo, raw: str, name: str) -> str:
+def without_nul(con: duckdb.DuckDBPyConnection, info: FileInfo, raw: str, name: str,
+                columns: set[str]) -> str:
     """The relation of a raw table's rows to check and stage: the table itself, or, when the
-    file holds NUL bytes, a view with them removed from every value. Removing them once here
-    lets every later step skip the search (it cost as much as the trimming)."""
-    if not info.has_nul:
+    file may hold NUL bytes (it has some, or it is Parquet), a view with them removed from
+    every value of its `columns`. Removing them once here lets every later step skip the
+    search (it cost as much as the trimming)."""
+    data = sorted(columns - set(PROVENANCE))
+    if not info.has_nul or not data:
         return raw
-    columns = [row[0] for row in con.execute(f"DESCRIBE {raw}").fetchall()
-               if row[0] not in PROVENANCE]
-    if not columns:
-        return raw
-    replaced = ", ".join(f"replace({quote(c)}, chr(0), '') AS {quote(c)}" for c in columns)
+    replaced = ", ".join(f"replace({quote(c)}, chr(0), '') AS {quote(c)}" for c in data)
     view = f"nul_free_{name}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS "
                 f"SELECT * REPLACE ({replaced}) FROM {raw}")

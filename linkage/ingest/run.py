@@ -60,7 +60,7 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
     of_source = f"WHERE source = {literal(source)}"
     raw_lines = " UNION ALL ".join(
         f"SELECT {literal(item.label)} AS file, _line AS line, 1 AS kind FROM {item.raw} "
-        f"{item.records()}" for item in loaded)
+        f"{item.records}" for item in loaded)
     staged_lines = " UNION ALL ".join(
         f"SELECT source_file, source_line, 2 FROM staged.{t} {of_source}"
         for t in STAGED_WITH_LINES)

@@ -5,24 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from linkage.config import CONFIG_DIR, load_config
+from linkage.config import CONFIG_DIR, Strict, load_config
 
 INGEST_CONFIG = CONFIG_DIR / "ingest.yaml"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class SharedAddress(Strict):
+    # at least two: with one, every address anyone gives would be "shared". No default here:
+    # the value lives in configs/ingest.yaml alone.
+    min_groups: Annotated[int, Field(ge=2)]
 
 
-class SharedAddress(_Strict):
-    # at least two: with one, every address anyone gives would be "shared"
-    min_groups: Annotated[int, Field(ge=2)] = 3
-
-
-class IngestSettings(_Strict):
-    shared_address: SharedAddress = SharedAddress()
+class IngestSettings(Strict):
+    shared_address: SharedAddress
 
 
 def load_ingest_settings(path: str | Path | None = None) -> IngestSettings:

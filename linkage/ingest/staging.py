@@ -93,7 +93,8 @@ def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
 
 def first_line_of(key: str, relation: str) -> str:
     """A WHERE clause keeping the first line of each `key`: a semi-join on each key's first
-    line, half the time of a window over whole rows."""
+    line, half the time of a window over whole rows. `relation` holds one file's rows (a mapped
+    table is one file), so a line number names one row."""
     return f"WHERE _line IN (SELECT min(_line) FROM {relation} GROUP BY {key})"
 
 

@@ -50,11 +50,11 @@ def _cut(fields: tuple[layout.Field, ...], offset: int = 0) -> str:
 def _check_structure(con: duckdb.DuckDBPyConnection, raw: str,
                      item: LoadedFile) -> tuple[str | None, str, str]:
     """(why the file is refused or None, the header line, the trailer line). Notes on `item`
-    the lines that are not records (its HEADERs and TRAILERs), so that later steps tell them
-    by number instead of reading every line's text again."""
+    which lines are records: in an accepted report, all but the first and the last, told by
+    number so that later steps need not read every line's text again."""
+    item.records = "WHERE NOT (text LIKE 'HEADER%' OR text LIKE 'TRAILER%')"
     lines = con.execute(f"SELECT _line, text FROM {raw} WHERE text LIKE 'HEADER%' "
                         f"OR text LIKE 'TRAILER%' ORDER BY _line").fetchall()
-    item.not_records = tuple(n for n, _ in lines)
     total = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
     headers = [(n, t) for n, t in lines if t.startswith("HEADER")]
     trailers = [(n, t) for n, t in lines if t.startswith("TRAILER")]
@@ -72,6 +72,7 @@ def _check_structure(con: duckdb.DuckDBPyConnection, raw: str,
     if not _TRAILER.match(trailers[0][1]):
         return ("the TRAILER line is broken (expected TRAILER and a 7-digit record count)", "",
                 "")
+    item.records = f"WHERE _line NOT IN (1, {total})"
     return None, headers[0][1], trailers[0][1]
 
 
@@ -93,7 +94,7 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         item = LoadedFile(name, source.system, path.stem, info, raw, f"valid_{table}", label,
                           "tanf_section1", warnings=list(info.warnings))
         refused, header_line, trailer = _check_structure(con, raw, item)
-        data = f"SELECT * FROM {raw} {item.records()}"
+        data = f"SELECT * FROM {raw} {item.records}"
         if refused:
             item.warnings.append(f"{label}: refused: {refused}")
             con.execute(f"""INSERT INTO staged.rejects SELECT {literal(name)},

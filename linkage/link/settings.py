@@ -13,20 +13,16 @@ from pathlib import Path
 from typing import Annotated
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from linkage.config import CONFIG_DIR, ConfigError, load_config
+from linkage.config import CONFIG_DIR, ConfigError, Strict, load_config
 
 LINKAGE_CONFIG = CONFIG_DIR / "linkage.yaml"
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Probability = Annotated[float, Field(gt=0, lt=1)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BlockingRule(_Strict):
+class BlockingRule(Strict):
     """Pairs whose values agree on every expression in `keys` become candidates.
 
     A list column (such as `groups`) is unnested, so "shares any group" is expressible.
@@ -37,21 +33,21 @@ class BlockingRule(_Strict):
     unnest: list[str] = []  # list columns among `keys` to unnest before joining
 
 
-class Blocking(_Strict):
+class Blocking(Strict):
     # A key value shared by more records than this (a placeholder SSN nobody caught, a
     # shelter) finds no candidates through that rule: it would pair strangers by the thousand.
     max_block_size: int = Field(default=100, ge=2)
     rules: list[BlockingRule] = Field(min_length=1)
 
 
-class Level(_Strict):
+class Level(Strict):
     label: Name
     sql: str = Field(min_length=1)
     # Term-frequency adjustment: agreement on a rare value counts for more than on a common one.
     tf_column: str | None = None
 
 
-class Comparison(_Strict):
+class Comparison(Strict):
     """Ordered levels, most alike first; a pair falls in the first whose condition holds,
     else in the implicit last level `different`. `null_when` is "no evidence" (weight 0)."""
 
@@ -68,12 +64,12 @@ class Comparison(_Strict):
         return self
 
 
-class SignaturePair(_Strict):
+class SignaturePair(Strict):
     left: str = Field(min_length=1)
     right: str = Field(min_length=1)
 
 
-class Household(_Strict):
+class Household(Strict):
     """Household evidence: other members of the two records' groups already link."""
 
     enabled: bool = True
@@ -111,7 +107,7 @@ class Household(_Strict):
         return self
 
 
-class Guard(_Strict):
+class Guard(Strict):
     """A pair for which `sql` holds is never merged, whatever its score."""
 
     name: Name
@@ -119,7 +115,7 @@ class Guard(_Strict):
     sql: str = Field(min_length=1)
 
 
-class Clustering(_Strict):
+class Clustering(Strict):
     # Two records in one case or household at the same time are two people: a cluster never
     # holds both (twins, a Jr and his father on one case).
     distinct_within_group: bool = True
@@ -131,7 +127,7 @@ class Clustering(_Strict):
     chain_min_weight: float = -20.0
 
 
-class Training(_Strict):
+class Training(Strict):
     # EM runs over every pair of records: the candidates, and a random sample of the rest,
     # weighted, standing for the pairs that blocking never looks at.
     random_pairs: int = Field(default=1_000_000, ge=1000)
@@ -147,7 +143,7 @@ class Training(_Strict):
     tf_min_share: float = Field(default=1e-5, gt=0, lt=1)  # floor on a value's frequency
 
 
-class Thresholds(_Strict):
+class Thresholds(Strict):
     link: Probability = 0.9  # clustering merges pairs at or above this
     review_low: Probability = 0.5  # pairs in [review_low, review_high) go to the review queue
     review_high: Probability = 0.99
@@ -159,12 +155,12 @@ class Thresholds(_Strict):
         return self
 
 
-class Resources(_Strict):
+class Resources(Strict):
     # DuckDB's memory for the run; beyond it, DuckDB spills to disk instead of growing.
     memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
 
 
-class Review(_Strict):
+class Review(Strict):
     # Append-only decisions live outside the warehouse so that no rebuild can erase them;
     # a relative path is taken from the warehouse file's folder.
     decisions_file: str = "review_decisions.jsonl"
@@ -173,7 +169,7 @@ class Review(_Strict):
     priority_groups: str = "group_type = 'cw_case' AND end_date IS NULL"
 
 
-class LinkageConfig(_Strict):
+class LinkageConfig(Strict):
     # column -> SQL over staged.person_records (and nickname_roots(name, roots), the given
     # names a nickname may stand for)
     records: dict[Name, str] = Field(min_length=1)

@@ -161,7 +161,7 @@ def flag_shared_addresses(
     table: str,
     address_key_sql: str,
     group_sql: str,
-    min_groups: int = 3,
+    min_groups: int,
     *,
     source: str,
 ) -> None:
