@@ -155,19 +155,26 @@ def test_config_errors_name_file_key_and_value(tmp_path: Path) -> None:
     assert str(bad) in str(err.value) and "format" in str(err.value) and "xls" in str(err.value)
 
 
-def test_parquet_person_list_through_a_mapping(tmp_path: Path) -> None:
+def _ingest_parquet(tmp_path: Path, select: str):
+    """Ingest the rows of `select` (columns id, first, last, dob, ssn, sex) as a Parquet
+    person list: (its summary, the warehouse)."""
     import duckdb
 
     (tmp_path / "sources").mkdir()
     (tmp_path / "sources" / "people.yaml").write_text(
         CONFIG.replace("format: csv", "format: parquet").replace("people.csv", "people.parquet"))
     (tmp_path / "data" / "people").mkdir(parents=True)
-    duckdb.sql("SELECT * FROM (VALUES ('007', 'Ana', 'Díaz', '1990-01-02', '212456789', 'F'), "
-               "('008', 'Bo', 'Lee', NULL, NULL, 'M'), ('007', 'Dup', 'Key', NULL, NULL, 'F')) "
-               "t(id, first, last, dob, ssn, sex)").write_parquet(
-        str(tmp_path / "data" / "people" / "people.parquet"))
+    duckdb.sql(select).write_parquet(str(tmp_path / "data" / "people" / "people.parquet"))
     con = connect(tmp_path / "p.duckdb")
     [summary] = ingest(con, tmp_path / "data", tmp_path / "sources")
+    return summary, con
+
+
+def test_parquet_person_list_through_a_mapping(tmp_path: Path) -> None:
+    summary, con = _ingest_parquet(
+        tmp_path, "SELECT * FROM (VALUES ('007', 'Ana', 'Díaz', '1990-01-02', '212456789', 'F'), "
+                  "('008', 'Bo', 'Lee', NULL, NULL, 'M'), ('007', 'Dup', 'Key', NULL, NULL, 'F')) "
+                  "t(id, first, last, dob, ssn, sex)")
     assert (summary.read, summary.staged, summary.rejected) == (3, 2, 1)
     rows = con.execute("SELECT record_id, last_name, dob FROM staged.person_records "
                        "ORDER BY 1").fetchall()
@@ -176,17 +183,9 @@ def test_parquet_person_list_through_a_mapping(tmp_path: Path) -> None:
 
 def test_parquet_values_lose_nul_characters_too(tmp_path: Path) -> None:
     """A Parquet file's bytes cannot tell whether its strings hold NULs: they are removed."""
-    import duckdb
-
-    (tmp_path / "sources").mkdir()
-    (tmp_path / "sources" / "people.yaml").write_text(
-        CONFIG.replace("format: csv", "format: parquet").replace("people.csv", "people.parquet"))
-    (tmp_path / "data" / "people").mkdir(parents=True)
-    duckdb.sql("SELECT '7' || chr(0) AS id, 'B' || chr(0) || 'O' AS first, 'LEE' AS last, "
-               "'1985-05-06' || chr(0) AS dob, NULL AS ssn, 'M' AS sex").write_parquet(
-        str(tmp_path / "data" / "people" / "people.parquet"))
-    con = connect(tmp_path / "p.duckdb")
-    [summary] = ingest(con, tmp_path / "data", tmp_path / "sources")
+    summary, con = _ingest_parquet(
+        tmp_path, "SELECT '7' || chr(0) AS id, 'B' || chr(0) || 'O' AS first, 'LEE' AS last, "
+                  "'1985-05-06' || chr(0) AS dob, NULL AS ssn, 'M' AS sex")
     assert (summary.read, summary.staged) == (1, 1) and not summary.warnings
     assert con.execute("SELECT record_id, first_name_raw, dob FROM staged.person_records"
                        ).fetchall() == [("county:7", "BO", date(1985, 5, 6))]
