@@ -25,7 +25,9 @@ from linkage.families.settings import MartsConfig
 from linkage.stable_ids import IdTables, assign_stable_ids
 from linkage.warehouse import literal
 
-FAMILY_IDS = IdTables("families.family_ids", "families.family_id_history", "person_id",
+# A family is the set of its groups: each case or household is in exactly one family, while a
+# hub person is in several.
+FAMILY_IDS = IdTables("families.family_ids", "families.family_id_history", "group_key",
                       "family_id", "F")
 
 
@@ -91,6 +93,16 @@ def _group_components(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> di
     return {"hubs": len(hubs)}
 
 
+def _forget_person_keyed_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Family ids were first kept per person, which a hub on several families broke; a
+    warehouse still holding those starts its family ids afresh (the history keeps the old)."""
+    columns = {row[0] for row in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'families' "
+        "AND table_name = 'family_ids'").fetchall()}
+    if columns and FAMILY_IDS.member not in columns:
+        con.execute(f"DROP TABLE {FAMILY_IDS.table}")
+
+
 def build_families(con: duckdb.DuckDBPyConnection, config: MartsConfig,
                    run_id: str | None = None) -> dict[str, int]:
     """Write families.members, families.families, families.relationships."""
@@ -106,18 +118,17 @@ def build_families(con: duckdb.DuckDBPyConnection, config: MartsConfig,
         FROM linked.memberships m JOIN linked.records r USING (rid);
     """)
     counts = _group_components(con, config)
-    # stable ids: a family is the set of its persons (hubs count in each of their families)
+    _forget_person_keyed_ids(con)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _family_persons AS
-        SELECT DISTINCT p.person_id, f.family AS cluster FROM _memberships m
-        JOIN linked.persons p USING (record_id) JOIN _family_of f USING (gid)""")
-    counts |= assign_stable_ids(con, "_family_persons", FAMILY_IDS, run_id)
+        CREATE OR REPLACE TEMP TABLE _family_groups AS
+        SELECT DISTINCT m.group_type || ':' || m.group_id AS group_key, f.family AS cluster
+        FROM _memberships m JOIN _family_of f USING (gid)""")
+    counts |= assign_stable_ids(con, "_family_groups", FAMILY_IDS, run_id)
     f = config.families
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _family_id AS
-        SELECT fp.cluster AS family, mode(i.family_id) AS family_id
-        FROM _family_persons fp JOIN families.family_ids i USING (person_id)
-        GROUP BY fp.cluster""")
+        SELECT DISTINCT g.cluster AS family, i.family_id
+        FROM _family_groups g JOIN families.family_ids i USING (group_key)""")
     con.execute(f"""
         CREATE OR REPLACE TABLE families.members AS
         SELECT fi.family_id, p.person_id, m.role, m.system, m.group_type, m.group_id,
@@ -148,8 +159,8 @@ def build_families(con: duckdb.DuckDBPyConnection, config: MartsConfig,
     counts |= dict(zip(("families", "joint", "oversized", "largest"), con.execute(
         "SELECT count(*), count(*) FILTER (WHERE joint), count(*) FILTER (WHERE oversized), "
         "max(n_persons) FROM families.families").fetchall()[0], strict=True))
-    con.execute("DROP TABLE _memberships; DROP TABLE _pg; DROP TABLE _pid; "
-                "DROP TABLE _family_of; DROP TABLE _family_persons; DROP TABLE _family_id")
+    con.execute("DROP TABLE _memberships; DROP TABLE _pg; DROP TABLE _pid; DROP TABLE _family_of; "
+                "DROP TABLE _family_groups; DROP TABLE _family_id; DROP TABLE _hub_persons")
     return counts
 
 
