@@ -31,14 +31,19 @@ def _ratio(a: float, b: float) -> float | None:
     return None if not b else a / b
 
 
+def truth_file(truth: Path, name: str) -> Path:
+    """A file of the truth folder, or an error that says which and why it may be missing."""
+    path = truth / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not found (is {truth} the truth folder that "
+                                f"`famlink synth` wrote?)")
+    return path
+
+
 def load_truth(con: duckdb.DuckDBPyConnection, truth: Path) -> None:
     """Temp tables _truth (record_id, system, true_person_id, hard_cases[], ethnicity) over the
     records that are in the warehouse, and _twins (pairs of different people to keep apart)."""
-    records, persons = truth / "records.csv", truth / "persons.csv"
-    for path in (records, persons):
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: not found (is {truth} the truth folder that "
-                                    f"`famlink synth` wrote?)")
+    records, persons = truth_file(truth, "records.csv"), truth_file(truth, "persons.csv")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _truth AS
         SELECT r.record_id, r.system, r.true_person_id,
@@ -142,11 +147,12 @@ def _pr(found: int, predicted: int, true: int) -> dict:
 
 def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
     """Families and the four marts against the truth's answers (truth/answers/*.csv)."""
-    answers = truth / "answers"
+    answers = {name: truth_file(truth, f"answers/{name}.csv") for name in (
+        "joint_families", "absent_parents", "homeless_with_open_cw", "support_in_error")}
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rec_truth AS
         SELECT r.record_id, r.true_person_id, r.true_family_id, lp.person_id
-        FROM read_csv({literal(str(truth / 'records.csv'))}, all_varchar=true) r
+        FROM read_csv({literal(str(truth_file(truth, 'records.csv')))}, all_varchar=true) r
         JOIN linked.persons lp USING (record_id);
         CREATE OR REPLACE TEMP TABLE _person_truth AS  -- each person's majority true person
         SELECT person_id, mode(true_person_id) AS true_person_id,
@@ -157,7 +163,7 @@ def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
     """)
 
     def answer(name: str) -> str:
-        return f"read_csv({literal(str(answers / (name + '.csv')))}, all_varchar=true)"
+        return f"read_csv({literal(str(answers[name]))}, all_varchar=true)"
 
     joint = con.execute(f"""
         WITH pred AS (SELECT f.family_id, t.true_family_id FROM families.families f

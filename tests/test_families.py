@@ -288,3 +288,17 @@ def test_marts_config_errors_name_the_key(tmp_path: Path, key: str, value: str,
     bad.write_text(text.replace(key, value))
     with pytest.raises(ConfigError, match=message):
         load_marts_config(bad)
+
+
+def test_evaluate_without_the_truth_answers_names_the_missing_file(linked: Path, small: Path,
+                                                                   tmp_path: Path) -> None:
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(linked, db)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["families", "--db", str(db)]).exit_code == 0
+    truth = tmp_path / "truth"
+    shutil.copytree(small / "truth", truth)
+    shutil.rmtree(truth / "answers")
+    result = runner.invoke(cli, ["evaluate", "--truth", str(truth), "--db", str(db)])
+    assert result.exit_code != 0 and "answers/joint_families.csv: not found" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
