@@ -374,7 +374,7 @@ def print_families_summary(families: dict, marts: dict) -> None:
 def families(db: Path, config_path: Path | None) -> None:
     """Group linked persons into families and build the four lists staff act on."""
     from linkage.families.build import build_families
-    from linkage.families.settings import load_marts_config
+    from linkage.families.settings import MARTS_CONFIG, load_marts_config
     from linkage.marts.build import build_marts
 
     try:
@@ -386,9 +386,12 @@ def families(db: Path, config_path: Path | None) -> None:
                               "'linked' AND table_name = 'persons'").fetchall()[0][0]
     if not has_persons:
         raise click.ClickException(f"{db} has no linked persons yet: run `famlink link` first")
-    with console.status("building families and marts"):
-        counts = build_families(con, config)
-        marts = build_marts(con, config)
+    try:
+        with console.status("building families and marts"):
+            counts = build_families(con, config)
+            marts = build_marts(con, config)
+    except ConfigError as exc:  # a rule's SQL that does not compile, with its key
+        raise click.ClickException(f"{config_path or MARTS_CONFIG}: {exc}") from None
     print_families_summary(counts, marts)
 
 

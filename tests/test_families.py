@@ -302,3 +302,24 @@ def test_evaluate_without_the_truth_answers_names_the_missing_file(linked: Path,
     result = runner.invoke(cli, ["evaluate", "--truth", str(truth), "--db", str(db)])
     assert result.exit_code != 0 and "answers/joint_families.csv: not found" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("sql: stays >= 2", "sql: stayz >= 2", "supportive_housing_eligible.priority.1.sql: "),
+    ("WHERE father_type IN", "WHERE fathr_type IN", "absent_parent_leads.alleged_fathers: "),
+    ("FROM raw.cw__participants", "FROM raw.cw__participant",
+     "absent_parent_leads.alleged_fathers: "),
+])
+def test_marts_sql_that_does_not_compile_names_its_key(linked: Path, tmp_path: Path, key: str,
+                                                       value: str, message: str) -> None:
+    """A typo in a rule's SQL stops `famlink families` with the file and key, not a
+    traceback; a misspelt table of a loaded source is not taken for a missing source."""
+    text = (Path(__file__).parents[1] / "configs" / "marts.yaml").read_text()
+    assert key in text
+    bad = tmp_path / "marts.yaml"
+    bad.write_text(text.replace(key, value))
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(linked, db)
+    result = CliRunner().invoke(cli, ["families", "--db", str(db), "--config", str(bad)])
+    assert result.exit_code != 0 and f"{bad}: {message}" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

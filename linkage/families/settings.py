@@ -6,9 +6,10 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 from pydantic import Field
 
-from linkage.config import CONFIG_DIR, Strict, load_config
+from linkage.config import CONFIG_DIR, ConfigError, Strict, load_config
 from linkage.sources import Role
 
 MARTS_CONFIG = CONFIG_DIR / "marts.yaml"
@@ -47,6 +48,8 @@ class SupportiveHousing(Strict):
     living_situations: list[str] = []
     window_days: Count = 3650
     priority: list[Priority] = []
+    hmis_event: str = "hmis_enrollment"  # a stay
+    removal_event: str = "cw_removal"  # a child removed (the `child_removed` of the priority)
 
 
 class SupportInError(Strict):
@@ -69,3 +72,12 @@ class MartsConfig(Strict):
 
 def load_marts_config(path: str | Path | None = None) -> MartsConfig:
     return load_config(Path(path) if path else MARTS_CONFIG, MartsConfig)
+
+
+def check_sql(con: duckdb.DuckDBPyConnection, key: str, sql: str) -> None:
+    """Run a rule's SQL (written to return no rows) so that a typo names its key in the marts
+    config instead of surfacing as a DuckDB traceback halfway through the lists."""
+    try:
+        con.execute(sql).fetchall()
+    except duckdb.Error as exc:
+        raise ConfigError(f"{key}: {str(exc).splitlines()[0]}") from None

@@ -13,9 +13,21 @@ from datetime import date
 
 import duckdb
 
-from linkage.families.settings import MartsConfig
+from linkage.families.settings import MartsConfig, check_sql
 from linkage.marts.hmis_stays import hmis_stays_sql
 from linkage.warehouse import literal
+
+
+def _sources_loaded(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    """Whether the sources whose raw tables `sql` reads were ingested at all: a warehouse
+    without any CW extract flags nobody, while a misspelt table of a loaded source is an
+    error (raw tables are named <source>__<table>)."""
+    loaded = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
+    sources = {name.split(".")[-1].split("__")[0]
+               for name in con.get_table_names(sql, qualified=True)
+               if name.startswith("raw.")}
+    return all(any(t.startswith(f"{s}__") for t in loaded) for s in sources)
 
 
 def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> None:
@@ -35,12 +47,10 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
               AND c.person_id NOT IN (SELECT child_person_id FROM named)""" \
         if rules.infer_from_siblings else ""
     alleged = "SELECT NULL::VARCHAR AS record_id WHERE false"
-    if rules.alleged_fathers:
-        try:  # a warehouse without that source (no CW extract loaded) flags nobody
-            con.execute(f"SELECT record_id FROM ({rules.alleged_fathers}) LIMIT 0").fetchall()
-            alleged = f"SELECT record_id FROM ({rules.alleged_fathers})"
-        except duckdb.CatalogException:
-            pass
+    if rules.alleged_fathers and _sources_loaded(con, rules.alleged_fathers):
+        check_sql(con, "absent_parent_leads.alleged_fathers",
+                  f"SELECT record_id FROM ({rules.alleged_fathers}) LIMIT 0")
+        alleged = f"SELECT record_id FROM ({rules.alleged_fathers})"
     con.execute(f"""
         CREATE OR REPLACE TABLE marts.absent_parent_leads AS
         WITH sexes AS (

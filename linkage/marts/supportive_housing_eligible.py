@@ -10,7 +10,7 @@ from datetime import date
 
 import duckdb
 
-from linkage.families.settings import MartsConfig
+from linkage.families.settings import MartsConfig, check_sql
 from linkage.marts.hmis_stays import hmis_stays_sql
 from linkage.warehouse import literal
 
@@ -32,7 +32,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
               AND (g.end_date IS NULL OR g.end_date > DATE '{day}')),
         removed AS (
             SELECT DISTINCT group_id AS cw_case_id FROM staged.events
-            WHERE event_type = 'cw_removal'
+            WHERE event_type = {literal(rules.removal_event)}
               AND (end_date IS NULL OR end_date > DATE '{day}')),
         case_people AS (  -- who is on each open case: the stay must be theirs
             SELECT DISTINCT group_id AS cw_case_id, person_id FROM families.members
@@ -41,7 +41,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             SELECT DISTINCT group_id AS hmis_household_id, person_id FROM families.members
             WHERE group_type = 'hmis_household'),
         stays AS (
-            SELECT m.family_id, h.* FROM ({hmis_stays_sql()}) h
+            SELECT m.family_id, h.* FROM ({hmis_stays_sql(rules.hmis_event)}) h
             JOIN linked.persons p USING (record_id)
             JOIN (SELECT DISTINCT family_id, person_id FROM families.members) m
               USING (person_id)
@@ -87,11 +87,13 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
                    flatten(list(evidence_records)) AS evidence_records
             FROM islands GROUP BY cw_case_id, stay_no),
         counted AS (SELECT *, count(*) OVER (PARTITION BY cw_case_id) AS stays FROM merged)
-        SELECT *, CASE {priority or 'WHEN false THEN 0'} ELSE {len(rules.priority) + 1} END
-                      AS priority
-        FROM counted ORDER BY priority, cw_case_opened, cw_case_id, entry_date""")
-    if rules.priority:
-        con.execute(f"""
-            ALTER TABLE marts.supportive_housing_eligible ADD COLUMN priority_reason VARCHAR;
-            UPDATE marts.supportive_housing_eligible
-            SET priority_reason = coalesce([{names}][priority], 'other')""")
+        SELECT * FROM counted""")
+    for i, rule in enumerate(rules.priority):
+        check_sql(con, f"supportive_housing_eligible.priority.{i}.sql",
+                  f"SELECT ({rule.sql})::BOOLEAN FROM marts.supportive_housing_eligible LIMIT 0")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE marts.supportive_housing_eligible AS
+        SELECT *, coalesce([{names}][priority], 'other') AS priority_reason
+        FROM (SELECT *, CASE {priority or 'WHEN false THEN 0'} ELSE {len(rules.priority) + 1}
+                        END AS priority FROM marts.supportive_housing_eligible)
+        ORDER BY priority, cw_case_opened, cw_case_id, entry_date""")
