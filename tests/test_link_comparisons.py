@@ -129,6 +129,9 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
                    .replace("signature_min_members: 2", "signature_min_members: 3"))
     with pytest.raises(ConfigError, match="signature_min_members_elsewhere"):
         load_linkage_config(bad)
+    bad.write_text(text.replace("signature: [dob, sex]", "signature: []"))
+    with pytest.raises(ConfigError, match="signature_pairs without signature does nothing"):
+        load_linkage_config(bad)
 
 
 def test_em_recovers_known_parameters() -> None:

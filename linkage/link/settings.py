@@ -99,6 +99,10 @@ class Household(Strict):
 
     @model_validator(mode="after")
     def _elsewhere_is_stricter(self) -> Household:
+        if bool(self.signature) != bool(self.signature_pairs):
+            given, missing = (("signature", "signature_pairs") if self.signature
+                              else ("signature_pairs", "signature"))
+            raise ValueError(f"{given} without {missing} does nothing: give both, or neither")
         if self.signature_min_members_elsewhere < self.signature_min_members:
             raise ValueError(
                 f"signature_min_members_elsewhere ({self.signature_min_members_elsewhere}) "
