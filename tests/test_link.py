@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from linkage.cli import cli
 from linkage.evaluate import evaluate
+from linkage.link.explain import SCRIPT
 from linkage.link.records import build_records
 from linkage.link.run import link
 from linkage.link.settings import load_linkage_config
@@ -171,7 +172,7 @@ def test_review_commands(linked: Path, tmp_path: Path, small: Path) -> None:
                                     "--chart", str(tmp_path / "pair.html")])
     assert explained.exit_code == 0, explained.output
     assert "prior" in explained.output and "vegaEmbed" in (tmp_path / "pair.html").read_text()
-    assert (tmp_path / "vega-bundle.js").stat().st_size > 100_000  # drawn offline
+    assert (tmp_path / SCRIPT).stat().st_size > 100_000  # drawn offline
     decided = runner.invoke(cli, ["review", "decide", pair_id, "--db", str(db), "--no-match",
                                   "--by", "Liaison C", "--note", "different DOB"])
     assert decided.exit_code == 0, decided.output

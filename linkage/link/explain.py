@@ -139,7 +139,9 @@ def model_spec(model: Model) -> dict:
         "resolve": {"scale": {"y": "independent"}}}
 
 
-SCRIPT = "vega-bundle.js"  # beside the pages; written once
+VEGA = ("vega@5.31.0", "vega-lite@5.2.0", "vega-embed@6.20.2")  # as Splink ships them
+# beside the pages, written once; named for its versions, so an older bundle is never reused
+SCRIPT = "vega-bundle-" + "-".join(name.replace("@", "") for name in VEGA) + ".js"
 
 
 def _script(folder: Path) -> None:
@@ -150,8 +152,7 @@ def _script(folder: Path) -> None:
     import splink
 
     source = Path(splink.__file__).parent / "internals" / "files" / "external_js"
-    target.write_text("\n".join((source / name).read_text(encoding="utf-8") for name in
-                                ("vega@5.31.0", "vega-lite@5.2.0", "vega-embed@6.20.2")),
+    target.write_text("\n".join((source / name).read_text(encoding="utf-8") for name in VEGA),
                       encoding="utf-8")
 
 
