@@ -231,12 +231,12 @@ def evaluate(truth: Path, db: Path, out: Path | None) -> None:
     generator's truth."""
     from linkage.evaluate import evaluate as run_evaluate
     from linkage.evaluate import evaluate_families, write_report
+    from linkage.warehouse import table_exists
 
     con = _warehouse(db)
     try:
         result = run_evaluate(con, truth)
-        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts'") \
-                .fetchall()[0][0]:
+        if table_exists(con, "marts"):
             result["families"] = evaluate_families(con, truth)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
@@ -376,15 +376,14 @@ def families(db: Path, config_path: Path | None) -> None:
     from linkage.families.build import build_families
     from linkage.families.settings import MARTS_CONFIG, load_marts_config
     from linkage.marts.build import build_marts
+    from linkage.warehouse import table_exists
 
     try:
         config = load_marts_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     con = _warehouse(db)
-    has_persons = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = "
-                              "'linked' AND table_name = 'persons'").fetchall()[0][0]
-    if not has_persons:
+    if not table_exists(con, "linked.persons"):
         raise click.ClickException(f"{db} has no linked persons yet: run `famlink link` first")
     try:
         with console.status("building families and marts"):

@@ -60,6 +60,15 @@ def bulk_load(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"SET max_vacuum_tasks = {int(before)}")
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether `table` ('schema.name', or a schema alone) is in the warehouse: the steps
+    run in order, and a later one says which to run first instead of failing in SQL."""
+    schema, _, name = table.partition(".")
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND (? = '' OR "
+        "table_name = ?)", [schema, name, name]).fetchall()[0][0])
+
+
 def quote(name: str) -> str:
     """A SQL identifier, safely quoted (source column names come from files and configs)."""
     return '"' + name.replace('"', '""') + '"'

@@ -173,6 +173,12 @@ def test_review_commands(linked: Path, tmp_path: Path, small: Path) -> None:
     assert explained.exit_code == 0, explained.output
     assert "prior" in explained.output and "vegaEmbed" in (tmp_path / "pair.html").read_text()
     assert (tmp_path / SCRIPT).stat().st_size > 100_000  # drawn offline
+    old = tmp_path / "old.duckdb"  # linked before the term-frequency figures were kept
+    shutil.copy(db, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("DROP TABLE linked.tf_agreement")
+    stale = runner.invoke(cli, ["review", "explain", pair_id, "--db", str(old)])
+    assert stale.exit_code != 0 and "run `famlink link`" in stale.output
     decided = runner.invoke(cli, ["review", "decide", pair_id, "--db", str(db), "--no-match",
                                   "--by", "Liaison C", "--note", "different DOB"])
     assert decided.exit_code == 0, decided.output

@@ -30,3 +30,13 @@ def test_bulk_load_restores_the_setting_when_the_load_fails(tmp_path) -> None:
     with pytest.raises(RuntimeError, match="boom"), bulk_load(con):
         raise RuntimeError("boom")
     assert _vacuum_tasks(con) == before
+
+
+def test_table_exists_takes_a_table_or_a_schema(tmp_path) -> None:
+    from linkage.warehouse import table_exists
+
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("CREATE SCHEMA marts; CREATE TABLE marts.leads (a INTEGER)")
+    assert table_exists(con, "marts.leads") and table_exists(con, "marts")
+    assert not table_exists(con, "marts.other") and not table_exists(con, "linked")
+    assert not table_exists(con, "staged")  # a schema with no table is not there yet

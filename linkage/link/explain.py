@@ -17,7 +17,7 @@ import numpy as np
 from linkage.link.em import Model
 from linkage.link.settings import LinkageConfig
 from linkage.link.vectors import scheme_of, vectors_sql
-from linkage.warehouse import literal
+from linkage.warehouse import literal, table_exists
 
 
 @dataclass
@@ -57,6 +57,8 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
         if record not in rids:
             raise LookupError(f"no record {record} in linked.records (run `famlink link`)")
     lo, hi = sorted((rids[record_id_l], rids[record_id_r]))
+    if not table_exists(con, "linked.tf_agreement"):
+        raise LookupError("this warehouse was linked by an older famlink: run `famlink link`")
     bases = dict(con.execute("SELECT tf_column, agreement FROM linked.tf_agreement").fetchall())
     values = _row(con, f"SELECT * FROM linked.vectors WHERE rid_l = {lo} AND rid_r = {hi}")
     if values is None:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import duckdb
 
 from linkage.link.settings import LinkageConfig
-from linkage.link.vectors import vectors_sql
+from linkage.link.vectors import HOUSEHOLD_LABELS, vectors_sql
+from linkage.warehouse import table_exists
 
 
 def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
@@ -64,8 +65,7 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
         INSERT INTO linked.vectors {vectors_sql(con, config, '_hh_pairs')};
         DROP TABLE _hh_pairs;""")
     for table in ("linked.vectors", "linked.sample_vectors"):
-        if con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || "
-                       f"table_name = '{table}'").fetchall()[0][0]:
+        if table_exists(con, table):
             _add_level(con, table, hh.exclusive)
     con.execute("DROP TABLE _glinks; DROP TABLE _hh")
     return added
@@ -130,7 +130,14 @@ def _add_level(con: duckdb.DuckDBPyConnection, table: str, exclusive: bool) -> N
     and its weight too low for the one nameless record of a family left to link. A member
     that is the other record itself again (a TANF case holds a child once a month, and those
     records link to each other) does not count: linking to it is no sign of someone else."""
-    taken = ("WHEN s.taken THEN 3 " if exclusive else "")
+    # the exclusive level is the one after the household labels (vectors.HOUSEHOLD_EXCLUSIVE)
+    taken, taken_sql, again = "", "", ""
+    if exclusive:
+        taken = f"WHEN s.taken THEN {len(HOUSEHOLD_LABELS)} "
+        taken_sql = """, bool_or((g.x = v.rid_l AND g.y <> v.rid_r AND again_r.x IS NULL)
+                       OR (g.y = v.rid_r AND g.x <> v.rid_l AND again_l.x IS NULL)) AS taken"""
+        again = """LEFT JOIN _same again_r ON again_r.x = g.y AND again_r.y = v.rid_r
+        LEFT JOIN _same again_l ON again_l.x = g.x AND again_l.y = v.rid_l"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _same AS  -- confident links inside one group
         SELECT DISTINCT x, y FROM _glinks WHERE gx = gy;
@@ -138,15 +145,12 @@ def _add_level(con: duckdb.DuckDBPyConnection, table: str, exclusive: bool) -> N
         SELECT v.rid_l, v.rid_r,
                count(DISTINCT g.x::BIGINT * 4294967296 + g.y) FILTER (
                    WHERE g.x NOT IN (v.rid_l, v.rid_r) AND g.y NOT IN (v.rid_l, v.rid_r))
-                   AS support,
-               bool_or((g.x = v.rid_l AND g.y <> v.rid_r AND again_r.x IS NULL)
-                       OR (g.y = v.rid_r AND g.x <> v.rid_l AND again_l.x IS NULL)) AS taken
+                   AS support{taken_sql}
         FROM {table} v
         JOIN _hh ma ON ma.rid = v.rid_l
         JOIN _hh mb ON mb.rid = v.rid_r
         JOIN _glinks g ON g.gx = ma.gid AND g.gy = mb.gid
-        LEFT JOIN _same again_r ON again_r.x = g.y AND again_r.y = v.rid_r
-        LEFT JOIN _same again_l ON again_l.x = g.x AND again_l.y = v.rid_l
+        {again}
         GROUP BY ALL;
         DROP TABLE _same;
         CREATE OR REPLACE TABLE {table} AS

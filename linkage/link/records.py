@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from linkage.link.settings import LinkageConfig
 from linkage.nicknames import nicknames_of
-from linkage.warehouse import quote
+from linkage.warehouse import literal, quote
 
 
 def register_nickname_roots(con: duckdb.DuckDBPyConnection) -> None:
@@ -84,14 +84,15 @@ def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
         {' '.join(shares)};
         DROP TABLE _records;
     """)
+    # The chance that two random records agree on each term-frequency column (sum of squared
+    # shares): the u of exact agreement its adjustment is relative to. Kept, so that scoring
+    # and explanations use the very same figure.
+    agreements = [f"""SELECT {literal(column)} AS tf_column,
+                             coalesce(sum(share * share), 0)::DOUBLE AS agreement
+                      FROM (SELECT DISTINCT {quote(column)}, {quote('tf_' + column)} AS share
+                            FROM linked.records WHERE {quote('tf_' + column)} IS NOT NULL)"""
+                  for column in tf_columns(config)]
+    con.execute("CREATE OR REPLACE TABLE linked.tf_agreement AS " + (
+        " UNION ALL ".join(agreements) or
+        "SELECT NULL::VARCHAR AS tf_column, NULL::DOUBLE AS agreement WHERE false"))
     return con.execute("SELECT count(*) FROM linked.records").fetchall()[0][0]
-
-
-def tf_agreement(con: duckdb.DuckDBPyConnection, column: str) -> float:
-    """The chance that two random records agree on `column` (sum of squared shares): the u of
-    exact agreement that a term-frequency adjustment is relative to."""
-    col = quote("tf_" + column)
-    return con.execute(f"""
-        SELECT coalesce(sum(share * share), 0) FROM (
-            SELECT DISTINCT {quote(column)}, {col} AS share FROM linked.records
-            WHERE {col} IS NOT NULL)""").fetchall()[0][0]

@@ -12,7 +12,6 @@ import numpy as np
 import pyarrow as pa
 
 from linkage.link.em import Model, fit, pattern_weights
-from linkage.link.records import tf_agreement
 from linkage.link.settings import LinkageConfig
 from linkage.link.vectors import HOUSEHOLD, Scheme, vectors_sql
 from linkage.warehouse import quote
@@ -51,11 +50,7 @@ def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,
     that two random records agree on the column over the chance that they agree on *this*
     value."""
     terms = []
-    bases = {column: tf_agreement(con, column) for _, column in scheme.tf_levels.values()}
-    # kept for explanations, so a waterfall uses exactly what scoring used
-    con.execute("CREATE OR REPLACE TABLE linked.tf_agreement (tf_column VARCHAR, agreement "
-                "DOUBLE)")
-    con.executemany("INSERT INTO linked.tf_agreement VALUES (?, ?)", list(bases.items()))
+    bases = dict(con.execute("SELECT tf_column, agreement FROM linked.tf_agreement").fetchall())
     for name, (_, column) in scheme.tf_levels.items():
         base = bases[column]
         if base > 0:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from linkage.marts.build import MARTS
-from linkage.warehouse import literal
+from linkage.warehouse import literal, table_exists
 
 FORMATS = {"csv": "(FORMAT csv, HEADER true)", "parquet": "(FORMAT parquet)",
            "json": "(FORMAT json, ARRAY true)"}
@@ -28,9 +28,7 @@ def export(con: duckdb.DuckDBPyConnection, name: str, fmt: str, out: Path) -> in
     if fmt not in FORMATS:
         raise ReportError(f"no format {fmt!r}; choose one of {', '.join(FORMATS)}")
     table = REPORTS[name]
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || "
-                         "table_name = ?", [table]).fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, table):
         raise ReportError(f"{table} is not in the warehouse yet: run `famlink families` "
                           f"(or the nightly flow) first")
     out.parent.mkdir(parents=True, exist_ok=True)
