@@ -18,10 +18,10 @@ from datetime import date, datetime
 import duckdb
 import numpy as np
 import pyarrow as pa
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from linkage.families.open_groups import open_groups_sql
 from linkage.families.settings import MartsConfig
+from linkage.link.clustering import components
 from linkage.stable_ids import IdTables, assign_stable_ids
 from linkage.warehouse import literal
 
@@ -67,10 +67,7 @@ def _group_components(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> di
     for _ in range(3):  # cut at the hubs of oversized families, then look again
         keep = ~np.isin(person_node, np.fromiter(hubs, dtype=np.int64)) if hubs else \
             np.ones(len(person_node), bool)
-        size = n_groups + n_people
-        graph = coo_matrix((np.ones(int(keep.sum()), np.int8),
-                            (group_of_edge[keep], person_node[keep])), shape=(size, size))
-        label = connected_components(graph, directed=False)[1]
+        label = components(n_groups + n_people - 1, group_of_edge[keep], person_node[keep])
         con.register("_label", pa.table({"gid": pa.array(np.arange(n_groups, dtype=np.int32)),
                                          "family": pa.array(label[:n_groups].astype(np.int64))}))
         con.execute("CREATE OR REPLACE TEMP TABLE _family_of AS SELECT * FROM _label")
@@ -142,8 +139,8 @@ def build_families(con: duckdb.DuckDBPyConnection, config: MartsConfig,
                list(DISTINCT system ORDER BY system) AS systems,
                count(DISTINCT person_id) AS n_persons,
                count(DISTINCT group_type || ':' || group_id) AS n_groups,
-               bool_or(group_type = 'cw_case' AND (until IS NULL OR until > DATE '{day}'))
-                   AS open_cw_case,
+               bool_or(group_type = 'cw_case' AND (group_type, group_id) IN (
+                   SELECT (group_type, group_id) FROM ({open_groups_sql(day)}))) AS open_cw_case,
                count(DISTINCT system) >= {config.joint_families.min_systems} AS joint,
                count(DISTINCT person_id) > {f.max_family_persons}
                    OR bool_or(group_type || ':' || group_id IN (

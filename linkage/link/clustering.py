@@ -24,7 +24,8 @@ from scipy.sparse.csgraph import connected_components
 from linkage.link.settings import LinkageConfig
 
 
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The component label of each node 0..n of the undirected graph with edges a[i]-b[i]."""
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n + 1, n + 1))
     return connected_components(graph, directed=False)[1]
 
@@ -59,7 +60,7 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
         ambiguous = _drop_ambiguous(con, config.clustering.ambiguity_margin)
     n = con.execute("SELECT coalesce(max(rid), 0) FROM linked.records").fetchall()[0][0]
     edges = con.execute("SELECT rid_l, rid_r, w FROM _edges").fetchnumpy()
-    label = _components(n, edges["rid_l"], edges["rid_r"])
+    label = components(n, edges["rid_l"], edges["rid_r"])
     con.register("_label", pa.table({"rid": pa.array(np.arange(n + 1, dtype=np.int32)),
                                      "comp": pa.array(label.astype(np.int32))}))
     con.execute("""

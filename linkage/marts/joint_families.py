@@ -6,6 +6,7 @@ from datetime import date
 
 import duckdb
 
+from linkage.families.open_groups import open_groups_sql
 from linkage.families.settings import MartsConfig
 
 
@@ -20,13 +21,8 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             FROM linked.persons p JOIN staged.person_records r USING (record_id)
             GROUP BY p.person_id),
         open_groups AS (
-            SELECT m.family_id, m.system, m.group_type || ':' || m.group_id AS grp
-            FROM families.members m
-            LEFT JOIN staged.groups g USING (system, group_type, group_id)
-            WHERE CASE WHEN g.attributes->>'case_status' IS NOT NULL
-                       THEN g.attributes->>'case_status' = 'OPEN'
-                       ELSE coalesce(g.end_date, m.until) IS NULL
-                            OR coalesce(g.end_date, m.until) >= DATE '{day}' END),
+            SELECT DISTINCT m.family_id, m.system, m.group_type || ':' || m.group_id AS grp
+            FROM families.members m JOIN ({open_groups_sql(day)}) o USING (group_type, group_id)),
         people AS (
             SELECT m.family_id, m.person_id, any_value(n.name) AS name, any_value(n.dob) AS dob,
                    list(DISTINCT m.system || ':' || m.role ORDER BY m.system || ':' || m.role)

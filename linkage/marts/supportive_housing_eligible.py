@@ -10,6 +10,7 @@ from datetime import date
 
 import duckdb
 
+from linkage.families.open_groups import open_groups_sql
 from linkage.families.settings import MartsConfig, check_sql
 from linkage.marts.hmis_stays import hmis_stays_sql
 from linkage.warehouse import literal
@@ -28,8 +29,9 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
                    g.attributes->>'case_plan_goal' AS case_plan_goal
             FROM staged.groups g JOIN families.members m
               ON m.group_type = g.group_type AND m.group_id = g.group_id
-            WHERE g.group_type = 'cw_case'
-              AND (g.end_date IS NULL OR g.end_date > DATE '{day}')),
+            JOIN ({open_groups_sql(day)}) o
+              ON o.group_type = g.group_type AND o.group_id = g.group_id
+            WHERE g.group_type = 'cw_case'),
         removed AS (
             SELECT DISTINCT group_id AS cw_case_id FROM staged.events
             WHERE event_type = {literal(rules.removal_event)}
