@@ -13,7 +13,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from measure import child, population, write_result
+from measure import INGEST, child, population, write_result
 
 _FLOOR = """
 import sys, duckdb
@@ -34,16 +34,6 @@ for i, path in enumerate(sorted(Path(sys.argv[1]).rglob('*'))):
 print(rows)
 """
 
-_INGEST = """
-import sys
-from pathlib import Path
-from linkage.ingest.run import ingest
-from linkage.warehouse import connect
-summaries = ingest(connect(sys.argv[2]), Path(sys.argv[1]))
-print(sum(s.read for s in summaries), sum(s.rejected for s in summaries))
-"""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=1_000_000)
@@ -55,7 +45,7 @@ def main() -> None:
         extracts = data / "extracts"
         size = sum(p.stat().st_size for p in extracts.rglob("*") if p.is_file())
         floor_s, floor_mb, floor_rows = child(_FLOOR, str(extracts), str(Path(tmp) / "f.db"))
-        ingest_s, ingest_mb, out = child(_INGEST, str(data), str(Path(tmp) / "w.duckdb"))
+        ingest_s, ingest_mb, out = child(INGEST, str(Path(tmp) / "w.duckdb"), str(data))
     rows, rejected = (int(x) for x in out.splitlines()[-1].split())
     result = {
         "benchmark": "ingest_speed", "persons": args.persons, "extract_mb": round(size / 2**20),

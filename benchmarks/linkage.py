@@ -34,7 +34,7 @@ ROOT = HERE.parent
 # of from beside it, so that `linkage` is the package.
 sys.path[sys.path.index(str(HERE))] = str(ROOT)
 
-from benchmarks.measure import child, population, write_result  # noqa: E402
+from benchmarks.measure import INGEST, child, population, write_result  # noqa: E402
 
 RECORDS_PER_PERSON = 1.17  # measured: 1,174,777 records from 1,000,000 persons
 RL_VENV = ROOT / ".venv-recordlinkage"
@@ -84,10 +84,7 @@ def prepare(records: int, data: Path | None, work: Path) -> tuple[Path, Path]:
     """Synthetic extracts (generated unless given) ingested into work/base.duckdb."""
     data = population(data, max(round(records / RECORDS_PER_PERSON), 100), work)
     base = work / "base.duckdb"
-    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                    "from linkage.ingest.run import ingest; from linkage.warehouse import "
-                    "connect; ingest(connect(sys.argv[1]), Path(sys.argv[2]))",
-                    str(base), str(data)], check=True, cwd=ROOT)
+    child(INGEST, str(base), str(data))
     return data, base
 
 

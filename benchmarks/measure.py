@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,26 +29,37 @@ def child(code: str, *args: str, python: str = sys.executable) -> tuple[float, i
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def synthesize_in_child(persons: int, out: Path) -> Path:
-    """Generate a synthetic population into `out` in a fresh interpreter (so the caller's
-    memory figure is not the generator's); return `out`."""
-    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                    "from synthetic_data.generate import synthesize; "
-                    "synthesize(int(sys.argv[1]), 1, Path(sys.argv[2]))",
-                    str(persons), str(out)], check=True, cwd=Path(__file__).resolve().parents[1])
-    return out
+# `famlink ingest` of argv[2] (a folder `famlink synth` wrote) into the warehouse argv[1];
+# prints the rows read and rejected
+INGEST = """
+import sys
+from pathlib import Path
+from linkage.ingest.run import ingest
+from linkage.warehouse import connect
+summaries = ingest(connect(sys.argv[1]), Path(sys.argv[2]))
+print(sum(s.read for s in summaries), sum(s.rejected for s in summaries))
+"""
+
+_SYNTHESIZE = """
+import sys
+from pathlib import Path
+from synthetic_data.generate import synthesize
+synthesize(int(sys.argv[1]), 1, Path(sys.argv[2]))
+"""
 
 
 def population(given: Path | None, persons: int, work: Path) -> Path:
     """The folder a benchmark measures: `--data` when given, else a population of `persons`
-    generated into `work`."""
-    return given if given is not None else synthesize_in_child(persons, work / "data")
+    generated into `work` in a fresh interpreter (so the caller's memory figure is not the
+    generator's)."""
+    if given is not None:
+        return given
+    child(_SYNTHESIZE, str(persons), str(work / "data"))
+    return work / "data"
 
 
 def write_result(name: str, result: dict) -> Path:
     """Print a benchmark's result and keep it as results/<name>.json."""
-    import json
-
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
