@@ -1,9 +1,11 @@
 """`linked.records`: the columns the model compares, one row per staged person record.
 
-Each record gets a small integer `rid` (its rank by record_id, the same for the same inputs)
-because every later join runs on pairs of them; its
-cases and households as `groups` (group numbers, `gid` in linked.memberships); and, for each
-column with a term-frequency adjustment, the share of records holding its value.
+Each record gets a small integer `rid`, because every later join runs on pairs of them: its
+rank by record_id, so the same extracts give the same numbers (the row order of
+staged.person_records differs from one ingest to the next, as sources land side by side, and
+random pairs are drawn by number). It also gets its cases and households as `groups` (group
+numbers, `gid` in linked.memberships) and, for each column with a term-frequency adjustment,
+the share of records holding its value.
 """
 
 from __future__ import annotations
@@ -39,9 +41,8 @@ def tf_columns(config: LinkageConfig) -> list[str]:
                               for level in comp.levels if level.tf_column))
 
 
-# Records numbered in record_id order: the row order of staged.person_records is not the same
-# from one ingest of the same extracts to the next (sources land side by side, and joins do
-# not keep order), and random pairs are drawn by number.
+# Numbered in a narrow query and joined back: a window over the wide rows sorts every column
+# along (0.3 s more at 1M records).
 RECORD_NUMBERS = ("SELECT record_id, (row_number() OVER (ORDER BY record_id))::INTEGER AS rid "
                   "FROM staged.person_records")
 
