@@ -95,7 +95,7 @@ class Household(Strict):
     # A record already linked to another member of the other record's group is most likely
     # someone else of the family (a sibling, a parent): its own household level, whose
     # weight EM estimates, instead of counting as support.
-    exclusive: bool = False
+    exclusive: bool = True
 
     @model_validator(mode="after")
     def _elsewhere_is_stricter(self) -> Household:
@@ -148,7 +148,7 @@ class Training(Strict):
 
 
 class Thresholds(Strict):
-    link: Probability = 0.9  # clustering merges pairs at or above this
+    link: Probability = 0.85  # clustering merges pairs at or above this
     review_low: Probability = 0.5  # pairs in [review_low, review_high) go to the review queue
     review_high: Probability = 0.99
 
