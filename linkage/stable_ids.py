@@ -67,7 +67,7 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
         SELECT n.cluster, p.{key}, count(*) AS shared
         FROM _now n JOIN {table} p USING ({member}) GROUP BY ALL;
     """)
-    # Unchanged people, the common case, settle in SQL: all their records, and only theirs.
+    # Unchanged clusters, the common case, settle in SQL: all their members, and only theirs.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _kept AS
         SELECT o.cluster, o.{key} FROM _overlap o
