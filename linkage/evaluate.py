@@ -139,8 +139,11 @@ def write_report(result: dict, path: Path) -> None:
     path.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def _pr(found: int, predicted: int, true: int) -> dict:
-    precision, recall = _ratio(found, predicted), _ratio(found, true)
+def _pr(found: int, predicted: int, true: int, true_found: int | None = None) -> dict:
+    """Precision of the `predicted` (`found` of them right) and recall of the `true`
+    (`true_found` of them found: more than one prediction may find the same one)."""
+    precision = _ratio(found, predicted)
+    recall = _ratio(found if true_found is None else true_found, true)
     return {"predicted": predicted, "true": true, "correct": found, "precision": precision,
             "recall": recall, "f1": _f1(precision, recall)}
 
@@ -174,10 +177,7 @@ def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
                (SELECT count(*) FROM truth),
                (SELECT count(DISTINCT true_family_id) FROM pred
                 WHERE true_family_id IN (SELECT * FROM truth))""").fetchall()[0]
-    result = {"joint_families": _pr(joint[0], joint[1], joint[2])}
-    result["joint_families"]["recall"] = _ratio(joint[3], joint[2])
-    result["joint_families"]["f1"] = _f1(result["joint_families"]["precision"],
-                                         result["joint_families"]["recall"])
+    result = {"joint_families": _pr(*joint)}
     # Per child and absent parent: the truth lists each once, under the family's main CW
     # case, while the mart also lists a re-referral case of the same child (rightly: the
     # parent is absent from it too).
