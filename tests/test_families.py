@@ -182,14 +182,20 @@ def test_grandmother_caring_for_two_daughters_children(tmp_path: Path, linked: P
     assert edges == [(2,)]
 
 
-def test_hubs_are_cut_and_reported(tmp_path: Path, linked: Path) -> None:
-    """A person on many cases of a family beyond the size limit no longer joins them."""
+def _hub_on_cases(cases: int, max_family_persons: int) -> tuple:
+    """(config, people, groups): a grandmother, custodial party on CS cases S0.., with a family
+    size limit that makes her a hub (on two of its groups)."""
     config = MARTS.model_copy(update={"families": MARTS.families.model_copy(
-        update={"max_family_persons": 3, "hub_min_groups": 2})})
+        update={"max_family_persons": max_family_persons, "hub_min_groups": 2})})
     hub = {"first_name": "Rosa", "last_name": "Garner", "dob": "1962-02-02", "sex": "F",
            "ssn": "231-47-2222"}
-    people = [{"record_id": "cs:1", **hub}]
-    groups = [("cs:1", "cs_case", f"S{i}", "custodial_party") for i in range(3)]
+    groups = [("cs:1", "cs_case", f"S{i}", "custodial_party") for i in range(cases)]
+    return config, [{"record_id": "cs:1", **hub}], groups
+
+
+def test_hubs_are_cut_and_reported(tmp_path: Path, linked: Path) -> None:
+    """A person on many cases of a family beyond the size limit no longer joins them."""
+    config, people, groups = _hub_on_cases(3, max_family_persons=3)
     kids = [("Liam", "Park", "2010-03-14", "345-12-7781"), ("Noah", "Park", "2012-09-02",
              "412-66-1902"), ("Emma", "Reyes", "2011-05-23", "523-81-4410"),
             ("Olivia", "Reyes", "2014-12-08", "287-35-9034"), ("Lucas", "Bryant",
@@ -209,12 +215,7 @@ def test_a_hub_on_several_families_keeps_every_family_and_its_id(tmp_path: Path,
                                                                   linked: Path) -> None:
     """A case holding nobody but the hub is a family of its own; a second run on the same
     data changes no family id."""
-    config = MARTS.model_copy(update={"families": MARTS.families.model_copy(
-        update={"max_family_persons": 2, "hub_min_groups": 2})})
-    hub = {"first_name": "Rosa", "last_name": "Garner", "dob": "1962-02-02", "sex": "F",
-           "ssn": "231-47-2222"}
-    people = [{"record_id": "cs:1", **hub}]
-    groups = [("cs:1", "cs_case", f"S{i}", "custodial_party") for i in range(4)]
+    config, people, groups = _hub_on_cases(4, max_family_persons=2)
     for k, (first, dob, ssn) in enumerate([("Liam", "2010-03-14", "345-12-7781"),
                                            ("Emma", "2011-05-23", "523-81-4410"),
                                            ("Lucas", "2013-07-30", "198-24-5567")]):
