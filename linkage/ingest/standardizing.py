@@ -25,11 +25,12 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(PERSON_INPUT_DDL)  # a source whose files were all refused staged no one
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _names AS
-        SELECT raw, strip_suffix(std_name(raw)) AS std, name_suffix(NULL, raw) AS suffix
-        FROM (SELECT first_name_raw AS raw FROM _person_input
-              UNION SELECT middle_name_raw FROM _person_input
-              UNION SELECT last_name_raw FROM _person_input)
-        WHERE raw IS NOT NULL;
+        SELECT raw, _std_strip_suffix(s) AS std, _std_name_suffix(s) AS suffix
+        FROM (SELECT raw, std_name(raw) AS s
+              FROM (SELECT first_name_raw AS raw FROM _person_input
+                    UNION SELECT middle_name_raw FROM _person_input
+                    UNION SELECT last_name_raw FROM _person_input)
+              WHERE raw IS NOT NULL);
         CREATE OR REPLACE TEMP TABLE _dobs AS
         SELECT dob_raw, dob_quality, std_dob(dob_raw, dob_quality) AS d
         FROM (SELECT DISTINCT dob_raw, dob_quality FROM _person_input);
