@@ -150,18 +150,19 @@ def load_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
     person_table = source.person.table
     order = [person_table] + [t for t in source.tables if t != person_table]
     loaded: dict[str, LoadedFile] = {}
-    ids_view = f"ids_{raw_name(name, person_table)}"
+    ids_table = f"ids_{raw_name(name, person_table)}"
     for table in order:
         spec = source.tables[table]
         path = find_file(folder, spec.file, name)
         if progress:
             progress(f"{name}: reading {path.name} ({path.stat().st_size / 2**20:,.1f} MB)")
-        checked_ids = ids_view if table != person_table else None
+        checked_ids = ids_table if table != person_table else None
         loaded[table] = load_table(con, name, source, table, spec, path, source.format,
                                    checked_ids, _record_column(source, table))
-        if table == person_table:
+        if table == person_table and any(_record_column(source, t) for t in order[1:]):
+            # a table, not a view: each table that names people is checked against it
             cols = staging.columns_of(con, loaded[table].valid)
-            con.execute(f"""CREATE OR REPLACE TEMP VIEW {ids_view} AS
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {ids_table} AS
                 SELECT DISTINCT {staging.clean(source.person.source_id, cols)} AS id
                 FROM {loaded[table].valid}""")
     return loaded

@@ -46,7 +46,8 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _name_lookup AS
         SELECT n.raw, n.std, n.suffix, k.canonical_given, k.nysiis, k.metaphone,
-               surname_parts(n.std) AS parts, surname_squashed(n.std) AS squashed
+               _std_surname_parts(n.std) AS parts,
+               _std_surname_squashed(n.std) AS squashed
         FROM _names n LEFT JOIN _name_keys k ON k.name = n.std""")
     # a literal list, so that DuckDB skips the row groups of other sources
     sources = ", ".join(literal(row[0]) for row in con.execute(

