@@ -28,12 +28,16 @@ def scenario(path: Path, people: list[dict],
     (record_id, event_type, group_id, start, end, details)."""
     con = connect(path)
     staging.reset(con)
-    con.execute(staging.PERSON_INPUT_DDL)
+    # the people as a table behind the views a reader defines (`staging.map_persons`)
+    columns = ", ".join(f"{name} {kind}" for name, kind in staging.PERSON_COLUMNS)
+    con.execute(f"CREATE TEMP TABLE _scenario_persons ({columns})")
+    con.execute("CREATE TEMP VIEW _person_rows AS SELECT * FROM _scenario_persons")
+    con.execute("CREATE TEMP VIEW _person_input AS SELECT * FROM _scenario_persons")
     for i, person in enumerate(people, start=1):
         values = [person.get(f.removesuffix("_raw")) for f in PERSON_FIELDS]
         system = person["record_id"].split(":")[0]
         con.execute("""
-            INSERT INTO _person_input (record_id, system, source, source_id, source_file,
+            INSERT INTO _scenario_persons (record_id, system, source, source_id, source_file,
                 source_line, first_name_raw, middle_name_raw, last_name_raw, suffix_raw,
                 dob_raw, ssn_raw, sex, address_line_raw, city_raw, zip_raw, seen)
             VALUES (?, ?, ?, ?, 'scenario.csv', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,

@@ -172,7 +172,7 @@ def stage_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig
                  loaded: dict[str, LoadedFile]) -> list[LoadedFile]:
     """Stage the valid rows of a loaded source through its mapping."""
     assert source.person is not None
-    staging.insert_persons(con, name, source, source.person, loaded[source.person.table].valid)
+    staging.map_persons(con, name, source, source.person, loaded[source.person.table].valid)
     for m in source.memberships:
         staging.insert_memberships(con, name, source, m, loaded[m.table].valid)
     for g in source.groups:

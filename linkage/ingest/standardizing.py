@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from linkage.ingest.staging import PERSON_INPUT_DDL
+from linkage.ingest.staging import map_no_persons
 from linkage.standardize import register_macros
 from linkage.standardize.address import flag_shared_addresses
 from linkage.standardize.names import name_keys
@@ -19,26 +19,29 @@ from linkage.warehouse import literal
 
 
 def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
-    """Append the cursor's `_person_input` (one source's person rows), standardized, to
-    `staged.person_records`; `mark_shared_addresses` completes them once every source is in."""
+    """Append the cursor's `_person_input` (one source's person records, see
+    `staging.map_persons`), standardized, to `staged.person_records`; `mark_shared_addresses`
+    completes them once every source is in."""
     register_macros(con)
-    con.execute(PERSON_INPUT_DDL)  # a source whose files were all refused staged no one
+    if not con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary "
+                       "AND view_name = '_person_input'").fetchall()[0][0]:
+        map_no_persons(con)  # a source whose files were all refused staged no one
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _names AS
         SELECT raw, _std_strip_suffix(s) AS std, _std_name_suffix(s) AS suffix
         FROM (SELECT raw, std_name(raw) AS s
-              FROM (SELECT first_name_raw AS raw FROM _person_input
-                    UNION SELECT middle_name_raw FROM _person_input
-                    UNION SELECT last_name_raw FROM _person_input)
+              FROM (SELECT first_name_raw AS raw FROM _person_rows
+                    UNION SELECT middle_name_raw FROM _person_rows
+                    UNION SELECT last_name_raw FROM _person_rows)
               WHERE raw IS NOT NULL);
         CREATE OR REPLACE TEMP TABLE _dobs AS
         SELECT dob_raw, dob_quality, std_dob(dob_raw, dob_quality) AS d
-        FROM (SELECT DISTINCT dob_raw, dob_quality FROM _person_input);
+        FROM (SELECT DISTINCT dob_raw, dob_quality FROM _person_rows);
         CREATE OR REPLACE TEMP TABLE _addresses AS
         SELECT address_line_raw, city_raw, state_raw, zip_raw,
                std_address(address_line_raw, city_raw, state_raw, zip_raw) AS a
         FROM (SELECT DISTINCT address_line_raw, city_raw, state_raw, zip_raw
-              FROM _person_input
+              FROM _person_rows
               WHERE coalesce(address_line_raw, city_raw, state_raw, zip_raw) IS NOT NULL);
     """)
     name_keys(con, "SELECT std FROM _names", "std", "_name_keys")
@@ -51,7 +54,7 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
         FROM _names n LEFT JOIN _name_keys k ON k.name = n.std""")
     # a literal list, so that DuckDB skips the row groups of other sources
     sources = ", ".join(literal(row[0]) for row in con.execute(
-        "SELECT DISTINCT source FROM _person_input").fetchall()) or "NULL"
+        "SELECT DISTINCT source FROM _person_rows").fetchall()) or "NULL"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _dates AS
             SELECT record_id, min(start_date) AS first_date,
@@ -91,9 +94,9 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
                                AND ad.state_raw IS NOT DISTINCT FROM i.state_raw
                                AND ad.zip_raw IS NOT DISTINCT FROM i.zip_raw
         LEFT JOIN _dates dates USING (record_id)""")
-    for table in ("_names", "_dobs", "_addresses", "_name_keys",
-                  "_name_lookup", "_dates", "_person_input"):
+    for table in ("_names", "_dobs", "_addresses", "_name_keys", "_name_lookup", "_dates"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DROP VIEW _person_input; DROP VIEW _person_rows")
 
 
 def mark_shared_addresses(con: duckdb.DuckDBPyConnection, min_groups: int) -> None:

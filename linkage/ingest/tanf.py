@@ -162,7 +162,7 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         USING (_file, RPT_MONTH_YEAR, CASE_NUMBER)""")
     person = PersonSpec(table="people", source_id="person_id", dob="DATE_OF_BIRTH", ssn="ssn",
                         sex="GENDER", sex_codes={"1": "M", "2": "F"}, zip="zip", seen="month")
-    staging.insert_persons(con, name, source, person, "tanf_people")
+    staging.map_persons(con, name, source, person, "tanf_people")
     staging.insert_memberships(con, name, source, MembershipSpec(
         table="people", record="person_id", group="CASE_NUMBER", group_type="tanf_case",
         role="RELATIONSHIP_HOH", roles=ROLES, start="month", end="month"), "tanf_people")
