@@ -14,7 +14,15 @@ import duckdb
 
 from linkage.ingest import staging
 from linkage.ingest.loaded import IngestError, LoadedFile, Progress, without_rejects
-from linkage.ingest.reading import PROVENANCE, FileInfo, Reject, inspect, load_csv, without_nul
+from linkage.ingest.reading import (
+    PROVENANCE,
+    FileInfo,
+    Reject,
+    create_raw,
+    inspect,
+    load_csv,
+    without_nul,
+)
 from linkage.sources import SourceConfig, TableSpec
 from linkage.warehouse import literal, quote
 
@@ -44,10 +52,11 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
     info = inspect(path, spec.encoding, text=fmt != "parquet")
     label = str(path)
     name = raw_name(source_name, table)
+    plain = _id_columns(source, table, spec)
     if fmt == "parquet":
-        rejects = _load_parquet(con, info, name, label)
+        rejects = _load_parquet(con, info, name, label, plain)
     else:
-        rejects = load_csv(con, info, name, spec.delimiter, label)
+        rejects = load_csv(con, info, name, spec.delimiter, label, plain)
     loaded = LoadedFile(source_name, source.system, table, info, f"raw.{quote(name)}",
                         f"valid_{name}", label, fmt, warnings=list(info.warnings))
     staging.insert_rejects(con, source_name, source.system, rejects)
@@ -125,17 +134,15 @@ def _mapped_columns(source: SourceConfig, table: str) -> list[str]:
 
 
 def _load_parquet(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str,
-                  label: str) -> list[Reject]:
+                  label: str, plain: set[str]) -> list[Reject]:
     target = f"raw.{quote(name)}"
     con.execute(f"DROP TABLE IF EXISTS {target}")
     try:
-        con.execute(f"""
-            CREATE TABLE {target} AS
-            SELECT {literal(label)} AS _file, {literal(info.sha256)} AS _sha256,
-                   file_row_number + 1 AS _line, now()::TIMESTAMP AS _loaded_at,
-                   COLUMNS(* EXCLUDE (file_row_number))::VARCHAR
-            FROM read_parquet({literal(str(info.path))}, file_row_number=true)""")
+        create_raw(con, target, info, label, f"""
+            SELECT file_row_number + 1 AS _line, COLUMNS(* EXCLUDE (file_row_number))::VARCHAR
+            FROM read_parquet({literal(str(info.path))}, file_row_number=true)""", plain)
     except duckdb.Error as exc:
+        con.execute(f"DROP TABLE IF EXISTS {target}")
         con.execute(f"CREATE TABLE {target} (_file VARCHAR, _sha256 VARCHAR, _line BIGINT, "
                     f"_loaded_at TIMESTAMP)")
         return [Reject(label, None, None, f"not a readable Parquet file: {exc}")]
@@ -186,6 +193,16 @@ def ingest_mapped(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
                   folder: Path, progress: Progress | None = None) -> list[LoadedFile]:
     """Load, check and stage every table of a CSV or Parquet source."""
     return stage_source(con, name, source, load_source(con, name, source, folder, progress))
+
+
+def _id_columns(source: SourceConfig, table: str, spec: TableSpec) -> set[str]:
+    """The columns of a table that hold a value a row (its key, the person id and SSN, the
+    person a row names): raw stores them plain (`reading.create_raw`)."""
+    ids = set(spec.key)
+    if source.person and source.person.table == table:
+        ids |= {source.person.source_id, source.person.ssn}
+    ids.add(_record_column(source, table))
+    return {column for column in ids if column}
 
 
 def _record_column(source: SourceConfig, table: str) -> str | None:
