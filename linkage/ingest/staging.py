@@ -30,22 +30,23 @@ PERSON_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sex", "VARCHAR"), ("address_line_raw", "VARCHAR"), ("city_raw", "VARCHAR"),
     ("state_raw", "VARCHAR"), ("zip_raw", "VARCHAR"), ("phone_raw", "VARCHAR"), ("seen", "DATE"),
 )
-# How the staged tables store some columns. Ids and SSNs are all but unique per row: no
-# dictionary shrinks them, and DuckDB's default (FSST) spent twice as long encoding them as
-# storing them plain. JSON details repeat their keys on every row: zstd packs them at half the
-# default's cost. At 1M persons this took 0.8 CPU-seconds off the ingest, for 35% more disk.
+# How the staged tables store some columns. Ids and SSNs are all but unique per row, surnames
+# and DOBs as given repeat a dozen times at most: a dictionary hardly shrinks them, and DuckDB's
+# default (dictionary or FSST) spent up to twice as long encoding them as storing them plain.
+# JSON details repeat their keys on every row: zstd packs them at half the default's cost. At
+# 1M persons this took 0.9 CPU-seconds off the ingest, for a third more disk.
 PLAIN = "USING COMPRESSION uncompressed"
 PACKED = "USING COMPRESSION zstd"
 DDL = f"""
 CREATE TABLE IF NOT EXISTS staged.person_records (
     record_id VARCHAR {PLAIN}, system VARCHAR, source VARCHAR, source_id VARCHAR {PLAIN},
     source_file VARCHAR, source_line BIGINT,
-    first_name_raw VARCHAR, middle_name_raw VARCHAR, last_name_raw VARCHAR, suffix_raw VARCHAR,
-    first_name VARCHAR, middle_name VARCHAR, last_name VARCHAR, suffix VARCHAR,
-    first_name_canonical VARCHAR, first_name_nysiis VARCHAR, first_name_metaphone VARCHAR,
-    last_name_parts VARCHAR[], last_name_squashed VARCHAR, last_name_nysiis VARCHAR,
-    last_name_metaphone VARCHAR,
-    dob_raw VARCHAR, dob DATE, dob_year INTEGER, dob_month INTEGER, dob_day INTEGER,
+    first_name_raw VARCHAR, middle_name_raw VARCHAR, last_name_raw VARCHAR {PLAIN},
+    suffix_raw VARCHAR, first_name VARCHAR, middle_name VARCHAR, last_name VARCHAR {PLAIN},
+    suffix VARCHAR, first_name_canonical VARCHAR, first_name_nysiis VARCHAR,
+    first_name_metaphone VARCHAR, last_name_parts VARCHAR[],
+    last_name_squashed VARCHAR {PLAIN}, last_name_nysiis VARCHAR, last_name_metaphone VARCHAR,
+    dob_raw VARCHAR {PLAIN}, dob DATE, dob_year INTEGER, dob_month INTEGER, dob_day INTEGER,
     dob_flag VARCHAR, ssn_raw VARCHAR {PLAIN}, ssn VARCHAR {PLAIN}, ssn_last4 VARCHAR,
     ssn_flag VARCHAR,
     sex VARCHAR, address_street VARCHAR, address_unit VARCHAR, city VARCHAR, state VARCHAR,
