@@ -77,6 +77,34 @@ def test_files_table_records_provenance(warehouse) -> None:
     assert raw[2] == 2 and len(raw[1]) == 64 and raw[3] is not None
 
 
+def test_provenance_is_kept_once_per_file_and_ids_are_stored_plain(warehouse) -> None:
+    """What makes the ingest fast (see benchmarks/README.md) and must not quietly go away: a
+    raw table keeps its file, hash and load time in its definition, not on every row; ids and
+    SSNs are stored uncompressed, event details in zstd."""
+    con, _ = warehouse
+    generated = dict(con.execute(
+        "SELECT column_name, is_generated FROM information_schema.columns "
+        "WHERE table_schema = 'raw' AND table_name = 'cs__members'").fetchall())
+    assert {c for c, how in generated.items() if how == "ALWAYS"} == {
+        "_file", "_sha256", "_loaded_at"}
+    sha, file = con.execute("SELECT sha256, file FROM staged.files "
+                            "WHERE file LIKE '%fcr_persons.csv'").fetchall()[0]
+    assert con.execute("SELECT DISTINCT _sha256, _file FROM raw.cs__members").fetchall() == [
+        (sha, file)]
+
+    def compression(table: str, column: str) -> set[str]:
+        return {row[0] for row in con.execute(
+            f"SELECT DISTINCT compression FROM pragma_storage_info('{table}') "
+            f"WHERE column_name = '{column}' AND segment_type <> 'VALIDITY'").fetchall()}
+
+    for table, column in [("raw.cs__members", "member_id"), ("raw.cs__members", "ssn"),
+                          ("staged.person_records", "record_id"),
+                          ("staged.person_records", "ssn"), ("staged.memberships", "group_id")]:
+        assert compression(table, column) <= {"Uncompressed", "Constant"}, (table, column)
+        assert "Uncompressed" in compression(table, column), (table, column)
+    assert "ZSTD" in compression("staged.events", "details")
+
+
 def test_memberships_roles_and_events(warehouse) -> None:
     con, _ = warehouse
     roles = dict(con.execute("SELECT system || ':' || role, count(*) FROM staged.memberships "

@@ -228,3 +228,25 @@ def test_phone_numbers_keep_their_digits(tmp_path: Path) -> None:
     ingest(con, tmp_path / "data", tmp_path / "sources")
     assert con.execute("SELECT source_id, phone FROM staged.person_records ORDER BY 1"
                        ).fetchall() == [("1", "5551234567"), ("2", None)]
+
+
+@pytest.mark.parametrize("content, lines", [
+    (b"", []),
+    (b"A", ["A"]),
+    (b"A\n", ["A"]),
+    (b"A\r\nB\r\n", ["A", "B"]),
+    (b"A\rB", ["A", "B"]),
+    (b"A\n\nB\n\n", ["A", "", "B", ""]),
+    (b"A\x00B\n", ["AB"]),
+])
+def test_fixed_width_lines_are_numbered_as_in_the_file(tmp_path: Path, content: bytes,
+                                                       lines: list[str]) -> None:
+    """A TANF report is read line by line: every physical line (blank ones too) keeps its
+    number, whatever the line ends, and NUL bytes are dropped."""
+    from linkage.ingest.reading import inspect, load_lines
+    path = tmp_path / "report.txt"
+    path.write_bytes(content)
+    con = connect(tmp_path / "w.duckdb")
+    assert load_lines(con, inspect(path), "report") == len(lines)
+    assert con.execute("SELECT _line, text FROM raw.report ORDER BY _line").fetchall() == \
+        list(enumerate(lines, start=1))

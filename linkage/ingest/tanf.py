@@ -47,15 +47,14 @@ def _cut(fields: tuple[layout.Field, ...], offset: int = 0) -> str:
         for f in fields if f.name != "BLANK")
 
 
-def _check_structure(con: duckdb.DuckDBPyConnection, raw: str,
+def _check_structure(con: duckdb.DuckDBPyConnection, raw: str, total: int,
                      item: LoadedFile) -> tuple[str | None, str, str]:
-    """(why the file is refused or None, the header line, the trailer line). Notes on `item`
-    which lines are records: in an accepted report, all but the first and the last, told by
-    number so that later steps need not read every line's text again."""
+    """(why the file of `total` lines is refused or None, the header line, the trailer line).
+    Notes on `item` which lines are records: in an accepted report, all but the first and the
+    last, told by number so that later steps need not read every line's text again."""
     item.records = "WHERE NOT (text LIKE 'HEADER%' OR text LIKE 'TRAILER%')"
     lines = con.execute(f"SELECT _line, text FROM {raw} WHERE text LIKE 'HEADER%' "
                         f"OR text LIKE 'TRAILER%' ORDER BY _line").fetchall()
-    total = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
     headers = [(n, t) for n, t in lines if t.startswith("HEADER")]
     trailers = [(n, t) for n, t in lines if t.startswith("TRAILER")]
     if not headers:
@@ -89,11 +88,11 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         info = inspect(path)
         table = f"{name}__{path.stem}".lower()
         label = str(path)
-        load_lines(con, info, table, label)
+        total = load_lines(con, info, table, label)
         raw = f"raw.{quote(table)}"
         item = LoadedFile(name, source.system, path.stem, info, raw, f"valid_{table}", label,
                           "tanf_section1", warnings=list(info.warnings))
-        refused, header_line, trailer = _check_structure(con, raw, item)
+        refused, header_line, trailer = _check_structure(con, raw, total, item)
         data = f"SELECT * FROM {raw} {item.records}"
         if refused:
             item.warnings.append(f"{label}: refused: {refused}")
@@ -103,7 +102,7 @@ def ingest_tanf(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         else:
             header = layout.parse_record(layout.HEADER, header_line)
             count = int(layout.parse_record(layout.TRAILER, trailer)["RECORD_COUNT"])
-            lines = con.execute(f"SELECT count(*) FROM ({data})").fetchall()[0][0]
+            lines = total - 2  # all but the HEADER and the TRAILER
             if count != lines:
                 item.warnings.append(f"{label}: the TRAILER counts {count} records, the file "
                                      f"holds {lines}")
