@@ -99,10 +99,32 @@ def test_provenance_is_kept_once_per_file_and_ids_are_stored_plain(warehouse) ->
 
     for table, column in [("raw.cs__members", "member_id"), ("raw.cs__members", "ssn"),
                           ("staged.person_records", "record_id"),
-                          ("staged.person_records", "ssn"), ("staged.memberships", "group_id")]:
+                          ("staged.person_records", "ssn"),
+                          ("staged.person_records", "last_name"),
+                          ("staged.person_records", "dob_raw"), ("staged.memberships", "group_id")]:
         assert compression(table, column) <= {"Uncompressed", "Constant"}, (table, column)
         assert "Uncompressed" in compression(table, column), (table, column)
     assert "ZSTD" in compression("staged.events", "details")
+    tanf = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' "
+                       "AND table_name LIKE 'tanf%' LIMIT 1").fetchall()[0][0]
+    assert "ZSTD" in compression(f"raw.{tanf}", "text")
+
+
+def test_raw_columns_named_like_provenance_keep_duckdb_names(tmp_path: Path) -> None:
+    """A file's own column called _FILE or _line cannot shadow the provenance: it is renamed
+    the way DuckDB renames a repeated column, and the file's rows and rejects are kept."""
+    from linkage.ingest.reading import inspect, load_csv
+    path = tmp_path / "clash.csv"
+    path.write_text("id,_line_1,_line,_FILE,_SHA256\n1,a,b,c,d\n1,2\n3,e,f,g,h\n")
+    con = connect(tmp_path / "w.duckdb")
+    rejects = load_csv(con, inspect(path), "clash")
+    assert {r.line for r in rejects} == {3}  # one reject for each field the line lacks
+    assert [r[0] for r in con.execute("DESCRIBE raw.clash").fetchall()] == [
+        "_file", "_sha256", "_line", "_loaded_at", "id", "_line_1", "_line_2", "_FILE_1",
+        "_SHA256_1"]
+    assert con.execute("SELECT _file, _line, id, _line_1, _line_2, _FILE_1, _SHA256_1 "
+                       "FROM raw.clash ORDER BY _line").fetchall() == [
+        (str(path), 2, "1", "a", "b", "c", "d"), (str(path), 4, "3", "e", "f", "g", "h")]
 
 
 def test_memberships_roles_and_events(warehouse) -> None:

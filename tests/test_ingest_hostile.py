@@ -179,6 +179,14 @@ def test_parquet_person_list_through_a_mapping(tmp_path: Path) -> None:
     rows = con.execute("SELECT record_id, last_name, dob FROM staged.person_records "
                        "ORDER BY 1").fetchall()
     assert rows[0] == ("county:007", "DIAZ", date(1990, 1, 2)) and rows[1][0] == "county:008"
+    # raw as for CSV: provenance in the table's definition, the id stored plain
+    [raw] = con.execute("SELECT 'raw.' || table_name FROM duckdb_tables() "
+                        "WHERE schema_name = 'raw'").fetchall()[0]
+    assert con.execute(f"SELECT DISTINCT _file FROM {raw}").fetchall() == [(summary.file,)]
+    assert {row[0] for row in con.execute(
+        f"SELECT DISTINCT compression FROM pragma_storage_info('{raw}') "
+        f"WHERE column_name = 'id' AND segment_type <> 'VALIDITY'").fetchall()} == {
+        "Uncompressed"}
 
 
 def test_parquet_values_lose_nul_characters_too(tmp_path: Path) -> None:
@@ -232,6 +240,8 @@ def test_phone_numbers_keep_their_digits(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content, lines", [
     (b"", []),
+    (b"\n", [""]),
+    (b"\r\n", [""]),
     (b"A", ["A"]),
     (b"A\n", ["A"]),
     (b"A\r\nB\r\n", ["A", "B"]),

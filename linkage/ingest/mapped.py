@@ -21,6 +21,7 @@ from linkage.ingest.reading import (
     create_raw,
     inspect,
     load_csv,
+    raw_table,
     without_nul,
 )
 from linkage.sources import SourceConfig, TableSpec
@@ -143,9 +144,10 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str,
             FROM read_parquet({literal(str(info.path))}, file_row_number=true)""", plain)
     except duckdb.Error as exc:
         con.execute(f"DROP TABLE IF EXISTS {target}")
-        con.execute(f"CREATE TABLE {target} (_file VARCHAR, _sha256 VARCHAR, _line BIGINT, "
-                    f"_loaded_at TIMESTAMP)")
-        return [Reject(label, None, None, f"not a readable Parquet file: {exc}")]
+        raw_table(con, target, info, label, [("_line", "BIGINT")])
+        # the first line says what is wrong; the rest quotes famlink's own SQL
+        reason = str(exc).splitlines()[0]
+        return [Reject(label, None, None, f"not a readable Parquet file: {reason}")]
     return []
 
 
@@ -172,6 +174,7 @@ def load_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
             con.execute(f"""CREATE OR REPLACE TEMP TABLE {ids_table} AS
                 SELECT DISTINCT {staging.clean(source.person.source_id, cols)} AS id
                 FROM {loaded[table].valid}""")
+    con.execute(f"DROP TABLE IF EXISTS {ids_table}")
     return loaded
 
 

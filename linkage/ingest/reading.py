@@ -21,8 +21,9 @@ import duckdb
 from linkage.warehouse import literal, quote
 
 _MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
-# the columns every raw table has besides the file's own
+# the columns every raw table has besides the file's own; all but _line are virtual (`raw_table`)
 PROVENANCE = ("_file", "_sha256", "_line", "_loaded_at")
+_VIRTUAL = {"_file", "_sha256", "_loaded_at"}
 _CHUNK = 1 << 23
 
 
@@ -107,8 +108,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     target = f"raw.{quote(table)}"
     con.execute(f"DROP TABLE IF EXISTS {target}")
     if info.size == 0 or not _has_header(info.path):
-        con.execute(f"CREATE TABLE {target} (_file VARCHAR, _sha256 VARCHAR, _line BIGINT, "
-                    f"_loaded_at TIMESTAMP)")
+        raw_table(con, target, info, label, [("_line", "BIGINT")])
         return [Reject(label, None, None, "the file is empty: no header line")]
     errors, scans = f"_rejects_{table}", f"_scans_{table}"
     options = (f"header=true, all_varchar=true, delim={literal(delimiter)}, quote='\"', "
@@ -144,15 +144,17 @@ def create_raw(con: duckdb.DuckDBPyConnection, target: str, info: FileInfo, labe
     shrinks) are stored uncompressed: DuckDB's default encoding of them (FSST) cost more than
     storing them. With the provenance of `raw_table`, reading the CSV extracts of 1M persons
     into raw took 2.8 CPU-seconds instead of 3.2."""
-    taken = {"_file", "_sha256", "_loaded_at"}
-    columns = []
-    for name, kind, *_ in con.execute(f"DESCRIBE {rows}").fetchall():
-        unique = name  # DuckDB has made the names unique, but not from the provenance ones
-        while unique.lower() in taken:
-            unique += "_1"
-        taken.add(unique.lower())
-        columns.append((unique, kind + (" USING COMPRESSION uncompressed" if name in plain
-                                        else "")))
+    described = [(name, kind) for name, kind, *_ in con.execute(f"DESCRIBE {rows}").fetchall()]
+    names = [name for name, _ in described]
+    if {name.lower() for name in names} & _VIRTUAL:
+        # a file column named like a provenance one: DuckDB's own renaming, as when raw was
+        # created with the provenance as ordinary columns in front
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_names AS SELECT NULL AS _file, "
+                    f"NULL AS _sha256, NULL AS _loaded_at, * FROM ({rows}) LIMIT 0")
+        names = [row[0] for row in con.execute("DESCRIBE _raw_names").fetchall()][3:]
+        con.execute("DROP TABLE _raw_names")
+    columns = [(unique, kind + (" USING COMPRESSION uncompressed" if name in plain else ""))
+               for unique, (name, kind) in zip(names, described, strict=True)]
     raw_table(con, target, info, label, columns)
     con.execute(f"INSERT INTO {target} ({', '.join(quote(n) for n, _ in columns)}) {rows}")
 
@@ -212,6 +214,7 @@ def load_lines(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     (`_line` counts from 1); returns the number of lines."""
     label = label or str(info.path)
     text = info.path.read_bytes().decode(info.encoding, errors="replace")
+    empty = not text  # a file of one line break holds one (blank) line
     text = text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n")
     target = f"raw.{quote(table)}"
     con.execute(f"DROP TABLE IF EXISTS {target}")
@@ -219,7 +222,7 @@ def load_lines(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     # default and a third smaller
     raw_table(con, target, info, label,
               [("_line", "BIGINT"), ("text", "VARCHAR USING COMPRESSION zstd")])
-    if not text:
+    if empty:
         return 0
     # the text as one parameter, split and numbered in DuckDB: a list of Python strings took
     # longer to hand over than the whole file
