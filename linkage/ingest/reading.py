@@ -23,7 +23,7 @@ from linkage.warehouse import literal, quote
 _MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 # the columns every raw table has besides the file's own; all but _line are virtual (`raw_table`)
 PROVENANCE = ("_file", "_sha256", "_line", "_loaded_at")
-_VIRTUAL = {"_file", "_sha256", "_loaded_at"}
+_VIRTUAL = set(PROVENANCE) - {"_line"}
 _CHUNK = 1 << 23
 
 

@@ -163,6 +163,7 @@ def _read_sources(con: duckdb.DuckDBPyConnection, sources: dict[str, SourceConfi
 
     def read(name: str, source: SourceConfig) -> list[FileSummary]:
         cursor = cursors[name]
+        staging.map_no_persons(cursor)  # the reader replaces them when it stages anyone
         loaded = READERS[source.format](cursor, name, source, source_folder(root, source),
                                         progress)
         if progress:

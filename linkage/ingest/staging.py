@@ -145,10 +145,11 @@ def map_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
 
 
 def map_no_persons(con: duckdb.DuckDBPyConnection) -> None:
-    """Empty `_person_rows` and `_person_input`: for a source whose every file was refused."""
+    """Empty `_person_rows` and `_person_input`: what a source has until its reader maps its
+    persons, and keeps when every file of it was refused."""
     empty = ", ".join(f"NULL::{kind} AS {column}" for column, kind in PERSON_COLUMNS)
-    con.execute(f"CREATE TEMP VIEW _person_rows AS SELECT {empty} WHERE false")
-    con.execute("CREATE TEMP VIEW _person_input AS SELECT * FROM _person_rows")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _person_rows AS SELECT {empty} WHERE false")
+    con.execute("CREATE OR REPLACE TEMP VIEW _person_input AS SELECT * FROM _person_rows")
 
 
 def insert_memberships(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,

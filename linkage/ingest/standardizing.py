@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import duckdb
 
-from linkage.ingest.staging import map_no_persons
 from linkage.standardize import register_macros
 from linkage.standardize.address import flag_shared_addresses
 from linkage.standardize.names import name_keys
@@ -23,9 +22,6 @@ def standardize_persons(con: duckdb.DuckDBPyConnection) -> None:
     `staging.map_persons`), standardized, to `staged.person_records`; `mark_shared_addresses`
     completes them once every source is in."""
     register_macros(con)
-    if not con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary "
-                       "AND view_name = '_person_input'").fetchall()[0][0]:
-        map_no_persons(con)  # a source whose files were all refused staged no one
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _names AS
         SELECT raw, _std_strip_suffix(s) AS std, _std_name_suffix(s) AS suffix

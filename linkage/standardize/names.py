@@ -96,8 +96,8 @@ MACROS: tuple[str, ...] = (
             regexp_replace(_std_strip_suffix(n), {lit(_INTERIOR_Y)}, ' ', 'g'),
             '[ -]', '|', 'g'),
             {lit(_PARTICLE_THEN_SEP)}, '\\1 ', 'g'), '|')""",
-    # The parts glued together: interior Y dropped, every separator removed. (strip_suffix never
-    # yields '', so no nullif is needed.)
+    # The parts glued together: interior Y dropped, every separator removed. (_std_strip_suffix
+    # never yields '', so no nullif is needed.)
     f"""CREATE OR REPLACE TEMP MACRO _std_surname_squashed(n) AS
         regexp_replace(regexp_replace(_std_strip_suffix(n), {lit(_INTERIOR_Y)}, ' ', 'g'),
                        '[ -]', '', 'g')""",
