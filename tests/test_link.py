@@ -136,7 +136,7 @@ def test_reviewer_decisions_override_the_model(linked: Path, tmp_path: Path) -> 
         JOIN linked.records a ON a.rid = p.rid_l JOIN linked.records b ON b.rid = p.rid_r
         JOIN linked.persons pa ON pa.record_id = a.record_id
         JOIN linked.persons pb ON pb.record_id = b.record_id
-        WHERE pa.person_id <> pb.person_id AND len(p.guards) = 0
+        WHERE pa.person_id <> pb.person_id AND NOT p.apart
           -- two records of one case (a TANF child on the parent's SSN) stay two people,
           -- whatever a reviewer says
           AND NOT list_has_any(a.groups, b.groups)

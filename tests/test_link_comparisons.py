@@ -1,5 +1,5 @@
-"""The comparisons and guards of configs/linkage.yaml on hand-made pairs, through the same
-standardization and SQL that a run uses."""
+"""The comparisons of configs/linkage.yaml on hand-made pairs, through the same
+standardization and SQL that a run uses, and the training rules that keep weights sensible."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ CONFIG = load_linkage_config()
 
 
 def levels(tmp_path: Path, left: dict, right: dict, groups=()) -> dict[str, str]:
-    """The level label each comparison gives the pair, plus the guards that hold."""
+    """The level label each comparison gives the pair, and whether the two are `apart`
+    (present in one case or household at the same time)."""
     con = scenario(tmp_path / "w.duckdb", [{"record_id": "cw:1", **left},
                                            {"record_id": "cs:2", **right}], groups)
     build_records(con, CONFIG)
@@ -31,7 +32,7 @@ def levels(tmp_path: Path, left: dict, right: dict, groups=()) -> dict[str, str]
     scheme = scheme_of(CONFIG)
     result = {name: ("no evidence" if row[f"g_{name}"] < 0 else labels[int(row[f"g_{name}"])])
               for name, labels in zip(scheme.names, scheme.labels, strict=True)}
-    result["guards"] = list(row["guards"])
+    result["apart"] = bool(row["apart"])
     return result
 
 
@@ -79,22 +80,58 @@ def test_shelter_address_is_its_own_weaker_level(tmp_path: Path) -> None:
     assert labels["address"][int(row["g_address"])] == "same_shared_place"
 
 
-def test_twins_guard(tmp_path: Path) -> None:
+def test_twin_is_evidence_not_a_veto(tmp_path: Path) -> None:
+    """Same birthday, other first name: a level of the twin comparison only where a case or
+    household shows the record has a twin; elsewhere it is a first-name difference, weighed
+    like any other (a veto there splits a person whose first name was mistyped)."""
     twin = {**ANNA, "ssn": None}
-    result = levels(tmp_path, {**twin, "first_name": "Ava"}, {**twin, "first_name": "Ella"})
-    assert result["guards"] == ["twins"]
+    ava, ella = {**twin, "first_name": "Ava"}, {**twin, "first_name": "Ella"}
+    alone = levels(tmp_path, ava, ella)
+    assert alone["twin"] == "no evidence" and alone["first_name"] == "different"
+    assert not alone["apart"]
+    # cw:1 (Ava) has a sister born the same day on her case: the twin level applies to her
+    # pairs with records of another first name, and her sister's record is apart from her
+    people = [{"record_id": "cw:1", **ava}, {"record_id": "cs:2", **ella},
+              {"record_id": "cw:3", **ella}]
+    groups = [("cw:1", "cw_case", "C1", "child"), ("cw:3", "cw_case", "C1", "child")]
+    con = scenario(tmp_path / "t.duckdb", people, groups)
+    build_records(con, CONFIG)
+    # rids follow record ids: cs:2 is 1, cw:1 is 2, cw:3 is 3
+    con.execute("CREATE TEMP TABLE _p AS SELECT * FROM (VALUES (1, 2, 'test'), (2, 3, 'test'))"
+                " t(rid_l, rid_r, rule)")
+    rows = con.execute(vectors_sql(con, CONFIG, "_p") + " ORDER BY rid_l").fetchdf()
+    twin_labels = dict(zip(scheme_of(CONFIG).names, scheme_of(CONFIG).labels,
+                           strict=True))["twin"]
+    assert [twin_labels[g] for g in rows["g_twin"]] == ["different", "different"]
+    assert list(rows["apart"]) == [False, True]
     assert levels(tmp_path, {**twin, "first_name": "Elizabeth"},
-                  {**twin, "first_name": "Beth"})["guards"] == []
+                  {**twin, "first_name": "Beth"})["first_name"] == "nickname"
 
 
-def test_jr_sr_guards(tmp_path: Path) -> None:
+def test_jr_sr_is_evidence_not_a_veto(tmp_path: Path) -> None:
+    """A Jr and his father: births a generation apart, suffixes in conflict, an SSN shared
+    across generations. Each is a level whose weight training estimates."""
     senior = {**ANNA, "first_name": "Robert", "sex": "M", "suffix": "SR", "dob": "1960-02-02"}
     junior = {**senior, "suffix": "JR", "dob": "1985-07-07"}
-    assert levels(tmp_path, senior, junior)["guards"] == ["generations_apart",
-                                                          "suffix_conflict"]
-    # a Jr written with his suffix in the surname ("SMITH JR"), no birth date on the other
-    assert levels(tmp_path, {**junior, "suffix": None, "last_name": "Smith Jr"},
-                  {**senior, "dob": None})["guards"] == ["suffix_conflict"]
+    result = levels(tmp_path, senior, junior)
+    assert (result["dob"], result["suffix"], result["ssn"]) == (
+        "different", "different", "shared_across_generations")
+    assert not result["apart"]
+    assert levels(tmp_path, senior, {**junior, "dob": "1970-07-07"})["dob"] == \
+        "within_twelve_years"
+
+
+@pytest.mark.parametrize("left, right, comparison, expected", [
+    ({"first_name": "Sarha"}, {"first_name": "Sarah"}, "first_name", "similar"),
+    ({"first_name": "Charyti"}, {"first_name": "Charity"}, "first_name", "similar"),
+    ({"first_name": "J"}, {"first_name": "James"}, "first_name", "initial"),
+    ({"first_name": "Smith", "last_name": "Anna"}, {}, "first_name", "swapped_with_last"),
+    ({"first_name": "Smith", "last_name": "Anna"}, {}, "last_name", "swapped_with_first"),
+    ({"dob": "1990-04-12"}, {"dob": "1990-04-21"}, "dob", "one_digit_off"),
+])
+def test_real_record_errors_have_levels(tmp_path: Path, left: dict, right: dict,
+                                        comparison: str, expected: str) -> None:
+    assert levels(tmp_path, {**ANNA, **left}, {**ANNA, **right})[comparison] == expected
 
 
 def test_placeholder_like_ssn_shared_by_strangers_does_not_block_them(tmp_path: Path) -> None:
@@ -134,22 +171,71 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
         load_linkage_config(bad)
 
 
-def test_em_recovers_known_parameters() -> None:
-    """Patterns drawn from a known two-class model: EM finds m, u and the match share."""
-    rng = np.random.default_rng(7)
-    n, share = 400_000, 0.05
-    m = [np.array([0.9, 0.07, 0.03]), np.array([0.85, 0.15]), np.array([0.95, 0.05])]
-    u = [np.array([0.01, 0.04, 0.95]), np.array([0.1, 0.9]), np.array([0.2, 0.8])]
+def _draw(m: list[np.ndarray], u: list[np.ndarray], share: float, n: int,
+          seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns and their counts drawn from a two-class model."""
+    rng = np.random.default_rng(seed)
     match = rng.random(n) < share
     columns = [np.where(match, rng.choice(len(mi), n, p=mi), rng.choice(len(ui), n, p=ui))
                for mi, ui in zip(m, u, strict=True)]
-    patterns, counts = np.unique(np.stack(columns, axis=1), axis=0, return_counts=True)
+    return np.unique(np.stack(columns, axis=1), axis=0, return_counts=True)
+
+
+def test_em_recovers_known_parameters() -> None:
+    """Patterns drawn from a known two-class model: EM finds m, u and the match share."""
+    share = 0.05
+    m = [np.array([0.9, 0.07, 0.03]), np.array([0.85, 0.15]), np.array([0.95, 0.05])]
+    u = [np.array([0.01, 0.04, 0.95]), np.array([0.1, 0.9]), np.array([0.2, 0.8])]
+    patterns, counts = _draw(m, u, share, 400_000)
     model = fit(patterns, counts, ["a", "b", "c"],
                 [["x", "y", "z"], ["x", "z"], ["x", "z"]], match_share=0.2)
     assert model.match_share == pytest.approx(share, abs=0.005)
     for estimated, true_m, true_u in zip(model.comparisons, m, u, strict=True):
         assert np.allclose(estimated.m, true_m, atol=0.02)
         assert np.allclose(estimated.u, true_u, atol=0.02)
+        assert estimated.pooled == {}
+
+
+def test_closer_agreement_never_weighs_less() -> None:
+    """Data in which a looser level is more telling than a closer one (a transposed SSN that
+    no stranger shares, an exact one that relatives do): training pools the two, so the
+    closer level never weighs less, and says which level it pooled."""
+    m = [np.array([0.80, 0.10, 0.10]), np.array([0.9, 0.1])]
+    u = [np.array([0.02, 0.0005, 0.9795]), np.array([0.2, 0.8])]
+    patterns, counts = _draw(m, u, 0.1, 200_000)
+    labels = [["exact", "transposed", "different"], ["exact", "different"]]
+    free = fit(patterns, counts, ["ssn", "x"], labels, match_share=0.2,
+               ranked=[[True, False, True], [True, True]])
+    assert free.comparisons[0].weights()[1] > free.comparisons[0].weights()[0] + 1
+    model = fit(patterns, counts, ["ssn", "x"], labels, match_share=0.2)
+    weights = model.comparisons[0].weights()
+    assert weights[0] == pytest.approx(weights[1])
+    assert weights[1] > weights[2]
+    assert model.comparisons[0].pooled == {"transposed": "exact"}
+
+
+def test_rarely_reached_levels_are_shrunk_not_extreme() -> None:
+    """A level that no match happens to reach (a first-name typo in data where typos are
+    rare) weighs a bounded amount with `prior_pairs` pseudo-matches, not whatever a floor of
+    1e-12 gives (-30 bits and worse); a level no pair reaches at all weighs nothing."""
+    from linkage.link.em import ordered_m
+
+    u = np.array([0.01, 0.01, 0.98])
+    m_mass = np.array([950.0, 0.0, 50.0])  # expected matches at each level
+    bare, _ = ordered_m(m_mass, u, prior_pairs=0, ranked=[True, False, True])
+    assert bare[1] == 0  # log(0 / u): minus infinity, the floor then decides
+    m, first = ordered_m(m_mass, u, prior_pairs=10)
+    weights = np.log2(m / u)
+    assert -8 < weights[1] < weights[0] and weights[1] >= weights[2] - 1e-9
+    assert first == [0, 1, 1]  # "similar" and "different" pooled: they share one weight
+    assert m.sum() == pytest.approx(1)
+
+    m_true = [np.array([0.95, 0.05, 0.0]), np.array([0.95, 0.05])]
+    u_true = [np.array([0.01, 0.99, 0.0]), np.array([0.05, 0.95])]
+    patterns, counts = _draw(m_true, u_true, 0.05, 50_000)
+    model = fit(patterns, counts, ["first_name", "x"],
+                [["exact", "different", "unseen"], ["exact", "different"]], prior_pairs=10)
+    assert model.comparisons[0].weights()[2] == pytest.approx(0, abs=1e-3)
 
 
 @pytest.mark.parametrize("exclusive", [True, False])

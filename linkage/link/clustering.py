@@ -3,7 +3,7 @@
 Connected components of the confident links (scipy, in C) settle almost every person at once.
 Only a component that holds a conflict is re-clustered, greedily from the strongest link down,
 refusing any merge that would put together two records that must stay apart:
-- a guard or a reviewer's "not a match" between them;
+- a reviewer's "not a match" between them;
 - two records present in one case or household at the same time (twins, a Jr and his father
   on the same case), when `clustering.distinct_within_group` is on.
 A reviewer's "match" is a link whatever its score, and is merged first.
@@ -21,6 +21,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from linkage.link.records import co_present
 from linkage.link.settings import LinkageConfig
 
 
@@ -48,7 +49,7 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
         CREATE OR REPLACE TEMP TABLE _edges AS
         SELECT rid_l, rid_r, max(p) AS p, max(w) AS w FROM (
             SELECT rid_l, rid_r, match_probability AS p, match_weight AS w FROM linked.pairs
-            WHERE match_probability >= {link} AND len(guards) = 0
+            WHERE match_probability >= {link}
             UNION ALL
             SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), 2.0, 'infinity'::DOUBLE
             FROM {decided} WHERE decision = 'match')
@@ -70,14 +71,13 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
     con.unregister("_label")
     within_group = ""
     if config.clustering.distinct_within_group:
-        within_group = """
+        within_group = f"""
             UNION
             SELECT a.rid, b.rid FROM
                 (SELECT m.*, c.comp FROM linked.memberships m JOIN _comp c USING (rid)) a
             JOIN (SELECT m.*, c.comp FROM linked.memberships m JOIN _comp c USING (rid)) b
               ON a.comp = b.comp AND a.gid = b.gid AND a.rid < b.rid
-            WHERE coalesce(a.start_date <= coalesce(b.end_date, b.start_date), true)
-              AND coalesce(b.start_date <= coalesce(a.end_date, a.start_date), true)"""
+            WHERE {co_present("a", "b")}"""
     chained = ""
     if rescore is not None:
         _score_chained(con, rescore)
@@ -87,10 +87,8 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
             WHERE match_weight < {config.clustering.chain_min_weight}"""
     conflicts = con.execute(f"""
         SELECT c1.comp, x, y FROM (
-            SELECT rid_l AS x, rid_r AS y FROM linked.pairs WHERE len(guards) > 0{chained}
-            UNION
-            SELECT least(rid_l, rid_r), greatest(rid_l, rid_r) FROM {decided}
-            WHERE decision = 'no_match'
+            SELECT least(rid_l, rid_r) AS x, greatest(rid_l, rid_r) AS y FROM {decided}
+            WHERE decision = 'no_match'{chained}
             {within_group}) k
         JOIN _comp c1 ON c1.rid = k.x JOIN _comp c2 ON c2.rid = k.y
         WHERE c1.comp = c2.comp""").fetchall()

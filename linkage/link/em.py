@@ -22,6 +22,11 @@ class ComparisonParams:
     labels: list[str]  # listed levels, most alike first, then "different"
     m: list[float]
     u: list[float]
+    # Levels the data weighed above a closer level of the same comparison; training pooled
+    # them with it (each with the label of the closer level it was pooled with), so that a
+    # closer agreement never weighs less. Reported with each run: a sign that a level's
+    # definition overlaps another's, or that the data hold few pairs to tell them apart.
+    pooled: dict[str, str] = field(default_factory=dict)
 
     def weights(self) -> np.ndarray:
         """log2 Bayes factor of each level."""
@@ -42,8 +47,8 @@ class Model:
     def to_dict(self) -> dict:
         return {"match_share": self.match_share, "iterations": self.iterations,
                 "converged": self.converged,
-                "comparisons": [{"name": c.name, "labels": c.labels, "m": c.m, "u": c.u}
-                                for c in self.comparisons]}
+                "comparisons": [{"name": c.name, "labels": c.labels, "m": c.m, "u": c.u,
+                                 "pooled": c.pooled} for c in self.comparisons]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Model:
@@ -61,16 +66,66 @@ def _start(levels: np.ndarray, counts: np.ndarray, n_levels: int,
     return m, u / u.sum()
 
 
+def ordered_m(m_mass: np.ndarray, u: np.ndarray, prior_pairs: float,
+              ranked: list[bool] | None = None) -> tuple[np.ndarray, list[int]]:
+    """m of one comparison from its expected match counts per level, such that the weights
+    log(m / u) never rise from a closer level to a looser one.
+
+    Two things make raw EM weights senseless on data unlike the data a model was tuned on:
+    - A level few matches reach gets an extreme weight from a handful of pairs (a first-name
+      typo that no match happened to carry weighed -29.5 bits). `prior_pairs` pseudo-matches
+      are spread over the levels in proportion to u, a Dirichlet prior centred on "this
+      level says nothing" (weight 0), as fastLink and Splink regularise: with many matches
+      at a level the data decide; with few, the weight stays moderate.
+    - Overlapping levels can come out of order (a transposed SSN above an exact one, since
+      relatives share SSNs and nobody transposes into a stranger's). Adjacent violators are
+      pooled (PAVA on the likelihood ratio): a pooled block keeps its total m, spread in
+      proportion to u, so its levels share one weight. Levels not `ranked` (categories, not
+      degrees of agreement) stay out of the order.
+
+    Returns m and, for each level, the index of the first level of its pooled block."""
+    m = (m_mass + prior_pairs * u) / max(m_mass.sum() + prior_pairs, 1e-300)
+    order = [i for i in range(len(m)) if ranked is None or ranked[i]]
+    blocks: list[list[int]] = []  # [first, last] position in `order`
+    sums: list[list[float]] = []  # [m, u] of each block
+    for i in range(len(order)):
+        blocks.append([i, i])
+        sums.append([float(m[order[i]]), float(u[order[i]])])
+        # merge while the block before weighs less than this one (m1/u1 < m2/u2)
+        while len(blocks) > 1 and sums[-2][0] * sums[-1][1] < sums[-1][0] * sums[-2][1]:
+            last = blocks.pop()
+            m_last, u_last = sums.pop()
+            blocks[-1][1] = last[1]
+            sums[-1][0] += m_last
+            sums[-1][1] += u_last
+    first = list(range(len(m)))
+    for (lo, hi), (m_sum, u_sum) in zip(blocks, sums, strict=True):
+        levels = order[lo:hi + 1]
+        if hi > lo:
+            m[levels] = u[levels] * (m_sum / u_sum)
+        for level in levels:
+            first[level] = order[lo]
+    return m, first
+
+
 def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list[list[str]],
         *, max_iterations: int = 200, tolerance: float = 1e-7, match_share: float = 0.3,
-        best_m: float = 0.9, floor: float = 1e-6, fixed: Model | None = None,
-        non_match: np.ndarray | None = None) -> Model:
+        best_m: float = 0.9, floor: float = 1e-6, prior_pairs: float = 0.0,
+        u_prior_pairs: float = 0.0, ranked: list[list[bool]] | None = None,
+        fixed: Model | None = None, non_match: np.ndarray | None = None) -> Model:
     """Estimate lambda, m and u from patterns (rows of level indexes, -1 = no evidence; the
     last index of each comparison is "different") and how many pairs have each pattern.
 
     With `fixed`, lambda and the comparisons it holds keep its values and only the others
     are estimated: a comparison added later (household evidence) cannot then pull the model
     toward "same family" instead of "same person".
+
+    Each M-step keeps every comparison's weights in level order (`ordered_m`), with
+    `prior_pairs` pseudo-matches shrinking rarely reached levels toward weight 0.
+    `u_prior_pairs` pseudo-non-matches, spread as m, do the same for u: a level no sampled
+    pair reached (two strangers at one address) is rarer than the sample can tell, not
+    impossible, and must not weigh 40 bits, enough to outweigh a different birth date, first
+    name and sex together.
 
     `non_match` marks rows known to hold no matches (random pairs standing for the pairs
     blocking never proposes): they inform u and lambda only. Weighted by hundreds of
@@ -83,13 +138,23 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
     u = [s[1] for s in starts]
     lam = match_share
     frozen: set[int] = set()
+    kept_pooled: dict[int, dict[str, str]] = {}
     if fixed is not None:
         known = {c.name: c for c in fixed.comparisons}
         for c, name in enumerate(names):
             if name in known:
                 m[c], u[c] = np.asarray(known[name].m), np.asarray(known[name].u)
+                kept_pooled[c] = known[name].pooled
                 frozen.add(c)
         lam = fixed.match_share
+    first_of = [list(range(k)) for k in n_levels]
+    # A level no pair reaches has no weight to estimate: it stays at 0 and out of the order,
+    # instead of taking whatever ratio two floors give (and dragging its neighbours along).
+    reached = [np.bincount(patterns[:, c][patterns[:, c] >= 0],
+                           weights=counts[patterns[:, c] >= 0], minlength=k) > 0
+               for c, k in enumerate(n_levels)]
+    order = [[bool(r) and (ranked is None or ranked[c][i]) for i, r in enumerate(reached[c])]
+             for c in range(len(n_levels))]
     history: list[float] = []
     converged = False
     iteration = 0
@@ -118,18 +183,25 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
                 continue
             g = patterns[:, c]
             seen = g >= 0
-            for params, weight in ((m, post), (u, 1 - post)):
-                mass = np.bincount(g[seen], weights=(counts * weight)[seen], minlength=k)
-                share = np.maximum(mass / max(mass.sum(), 1e-300), floor)
-                share /= share.sum()
-                change = max(change, float(np.abs(share - params[c]).max()))
-                params[c] = share
+            u_mass = np.bincount(g[seen], weights=(counts * (1 - post))[seen], minlength=k)
+            u_mass = u_mass + u_prior_pairs * m[c]
+            u_share = np.maximum(u_mass / max(u_mass.sum(), 1e-300), floor)
+            u_share /= u_share.sum()
+            m_mass = np.bincount(g[seen], weights=(counts * post)[seen], minlength=k)
+            m_share, first_of[c] = ordered_m(m_mass, u_share, prior_pairs, order[c])
+            m_share = np.where(reached[c], np.maximum(m_share, floor), u_share)
+            m_share /= m_share.sum()
+            change = max(change, float(np.abs(m_share - m[c]).max()),
+                         float(np.abs(u_share - u[c]).max()))
+            m[c], u[c] = m_share, u_share
         lam = new_lam
         if change < tolerance:
             converged = True
             break
     comps = [ComparisonParams(name, list(lab), [float(x) for x in m[c]],
-                              [float(x) for x in u[c]])
+                              [float(x) for x in u[c]],
+                              kept_pooled.get(c) or {lab[i]: lab[f] for i, f
+                                                     in enumerate(first_of[c]) if f != i})
              for c, (name, lab) in enumerate(zip(names, labels, strict=True))]
     return Model(lam, comps, iteration, converged, history)
 

@@ -35,7 +35,8 @@ class Explanation:
     record_id_l: str
     record_id_r: str
     steps: list[Step]
-    guards: list[str]
+    # present in one case or household at the same time: two people, never merged
+    apart: bool = False
 
     @property
     def match_weight(self) -> float:
@@ -85,8 +86,7 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
                 adjust = float(np.log2(base / max(tf, config.training.tf_min_share)))
                 steps.append(Step(f"{comp.name} (term frequency)", "how rare the value is",
                                   adjust, f"{tf:.3g} of records share it"))
-    guards = values.get("guards")
-    return Explanation(record_id_l, record_id_r, steps, [] if guards is None else list(guards))
+    return Explanation(record_id_l, record_id_r, steps, bool(values.get("apart")))
 
 
 def _row(con: duckdb.DuckDBPyConnection, sql: str) -> dict | None:

@@ -38,10 +38,10 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
         CREATE OR REPLACE TEMP TABLE _glinks AS
         WITH links AS (
             SELECT rid_l AS x, rid_r AS y FROM linked.pairs
-            WHERE match_probability >= {hh.confidence} AND len(guards) = 0
+            WHERE match_probability >= {hh.confidence} AND NOT apart
             UNION ALL
             SELECT rid_r, rid_l FROM linked.pairs
-            WHERE match_probability >= {hh.confidence} AND len(guards) = 0)
+            WHERE match_probability >= {hh.confidence} AND NOT apart)
         SELECT DISTINCT mx.gid AS gx, my.gid AS gy, x, y
         FROM links JOIN _hh mx ON mx.rid = x JOIN _hh my ON my.rid = y;
     """)

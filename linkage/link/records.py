@@ -4,8 +4,10 @@ Each record gets a small integer `rid`, because every later join runs on pairs o
 rank by record_id, so the same extracts give the same numbers (the row order of
 staged.person_records differs from one ingest to the next, as sources land side by side, and
 random pairs are drawn by number). It also gets its cases and households as `groups` (group
-numbers, `gid` in linked.memberships) and, for each column with a term-frequency adjustment,
-the share of records holding its value.
+numbers, `gid` in linked.memberships), `birthday_shared` (another member of one of its cases
+or households, present at the same time, was born the same day: a twin, as far as any agency
+can tell) and, for each column with a term-frequency adjustment, the share of records holding
+its value.
 """
 
 from __future__ import annotations
@@ -41,10 +43,34 @@ def tf_columns(config: LinkageConfig) -> list[str]:
                               for level in comp.levels if level.tf_column))
 
 
+def co_present(a: str, b: str) -> str:
+    """SQL: memberships `a` and `b` (of one group) overlap in time. A membership with no end
+    is taken as a moment at its start; one with no dates at all overlaps everything."""
+    return (f"coalesce({a}.start_date <= coalesce({b}.end_date, {b}.start_date), true) "
+            f"AND coalesce({b}.start_date <= coalesce({a}.end_date, {a}.start_date), true)")
+
+
 # Numbered in a narrow query and joined back: a window over the wide rows sorts every column
 # along (0.3 s more at 1M records).
 RECORD_NUMBERS = ("SELECT record_id, (row_number() OVER (ORDER BY record_id))::INTEGER AS rid "
                   "FROM staged.person_records")
+
+
+def _birthday_shared_sql(max_group_size: int) -> str:
+    """Records with a co-member born the same day. Groups larger than a family (a shelter
+    recorded as one household) say nothing about twins."""
+    return f"""
+        WITH m AS (
+            SELECT m.rid, m.gid, m.start_date, m.end_date, p.dob
+            FROM linked.memberships m
+            JOIN _records r USING (rid)
+            JOIN staged.person_records p USING (record_id)
+            WHERE p.dob IS NOT NULL AND m.gid IN (
+                SELECT gid FROM linked.memberships GROUP BY gid
+                HAVING count(DISTINCT rid) <= {max_group_size}))
+        SELECT DISTINCT a.rid FROM m a JOIN m b
+          ON a.gid = b.gid AND a.dob = b.dob AND a.rid <> b.rid
+        WHERE {co_present("a", "b")}"""
 
 
 def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
@@ -78,10 +104,12 @@ def build_records(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
                         for c in tf_columns(config))
     con.execute(f"""
         CREATE OR REPLACE TABLE linked.records AS
-        SELECT r.*, coalesce(g.groups, []::INTEGER[]) AS groups{tf_select}
+        SELECT r.*, coalesce(g.groups, []::INTEGER[]) AS groups,
+               t.rid IS NOT NULL AS birthday_shared{tf_select}
         FROM _records r
         LEFT JOIN (SELECT rid, list(DISTINCT gid ORDER BY gid) AS groups
                    FROM linked.memberships GROUP BY rid) g USING (rid)
+        LEFT JOIN ({_birthday_shared_sql(config.household.max_group_size)}) t USING (rid)
         {' '.join(shares)};
         DROP TABLE _records;
     """)

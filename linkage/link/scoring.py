@@ -30,18 +30,24 @@ def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme, table: str = "linke
 def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
           sample_weight: float, fixed: Model | None = None) -> Model:
     """EM over all pairs: the candidates as they are, plus the random sample of the other
-    pairs, each sampled pair counting for `sample_weight` pairs. Guarded pairs are left out:
-    they are known to be two people, and would skew what a match looks like."""
-    cand, cand_counts = patterns(con, scheme, where="len(guards) = 0")
+    pairs, each sampled pair counting for `sample_weight` pairs. Candidates known to be two
+    people (present in one case or household at the same time: twins, a father and his Jr)
+    count among the non-matches, whatever they look like: they teach u what a family looks
+    like, and cannot teach m that a sibling's other first name is common among matches."""
+    cand, cand_counts = patterns(con, scheme, where="NOT apart")
+    apart, apart_counts = patterns(con, scheme, where="apart")
     rest, rest_counts = patterns(con, scheme, "linked.sample_vectors")
-    pats = np.concatenate([cand, rest])
-    counts = np.concatenate([cand_counts, rest_counts * sample_weight])
+    pats = np.concatenate([cand, apart, rest])
+    counts = np.concatenate([cand_counts, apart_counts, rest_counts * sample_weight])
     t = config.training
     share = t.initial_match_share * cand_counts.sum() / counts.sum()
-    sampled = np.concatenate([np.zeros(len(cand_counts), bool), np.ones(len(rest_counts), bool)])
+    known = np.concatenate([np.zeros(len(cand_counts), bool),
+                            np.ones(len(apart_counts) + len(rest_counts), bool)])
     return fit(pats, counts, scheme.names, scheme.labels, max_iterations=t.max_iterations,
                tolerance=t.tolerance, match_share=share, best_m=t.initial_m_best_level,
-               floor=t.min_probability, fixed=fixed, non_match=sampled)
+               floor=t.min_probability, prior_pairs=t.prior_pairs,
+               u_prior_pairs=t.prior_sampled_pairs * sample_weight, ranked=scheme.ranked(),
+               fixed=fixed, non_match=known)
 
 
 def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,
@@ -72,9 +78,9 @@ def score(con: duckdb.DuckDBPyConnection, scheme: Scheme, model: Model,
     keys = ", ".join(scheme.column(n) for n in scheme.names)
     con.execute(f"""
         CREATE OR REPLACE TABLE {out} AS
-        SELECT rid_l, rid_r, rule, guards, match_weight,
+        SELECT rid_l, rid_r, rule, apart, match_weight,
                1 / (1 + pow(2, -match_weight)) AS match_probability
-        FROM (SELECT v.rid_l, v.rid_r, v.rule, v.guards,
+        FROM (SELECT v.rid_l, v.rid_r, v.rule, v.apart,
                      w.weight + {tf_adjustment_sql(con, scheme, config)} AS match_weight
               FROM {vectors} v JOIN _pattern_weights w USING ({keys}))""")
     con.unregister("_pattern_weights")

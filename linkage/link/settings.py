@@ -5,6 +5,11 @@ and where the thresholds sit.
 It only *describes* the job, as Splink's settings do; `linkage.link.*` turns it into SQL. A
 level or rule is a SQL condition over the two records of a pair (`<column>_l`, `<column>_r`), so
 an analyst can add one without code; `check_sql` proves each parses against the real columns.
+
+Nothing here vetoes a pair on what its values look like (a twin, a Jr): that is evidence whose
+weight training estimates, since a veto tuned on planted twins also splits one person whose
+first name was mistyped. Only structure is certain: two records present in one case or
+household at the same time, and a reviewer's "not a match" (`clustering`).
 """
 
 from __future__ import annotations
@@ -45,6 +50,10 @@ class Level(Strict):
     sql: str = Field(min_length=1)
     # Term-frequency adjustment: agreement on a rare value counts for more than on a common one.
     tf_column: str | None = None
+    # Training holds the weights of a comparison's levels in their listed order (a closer
+    # agreement never weighs less than a looser one). A level that is a category rather than
+    # a degree of agreement (an SSN shared across generations) is left out of that order.
+    unranked: bool = False
 
 
 class Comparison(Strict):
@@ -111,17 +120,10 @@ class Household(Strict):
         return self
 
 
-class Guard(Strict):
-    """A pair for which `sql` holds is never merged, whatever its score."""
-
-    name: Name
-    description: str = Field(min_length=1)
-    sql: str = Field(min_length=1)
-
-
 class Clustering(Strict):
     # Two records in one case or household at the same time are two people: a cluster never
-    # holds both (twins, a Jr and his father on one case).
+    # holds both (twins, a Jr and his father on one case). With a reviewer's "not a match",
+    # the only evidence certain enough to veto a link; everything else is weighed.
     distinct_within_group: bool = True
     # A record whose links to two such people differ by less than this many bits links to
     # neither (a nameless TANF child and two twins); the pairs wait in the review queue.
@@ -144,6 +146,12 @@ class Training(Strict):
     # No level is ever impossible; far below 1e-6, since among a million records two strangers
     # sharing an SSN is rarer than one pair in a million.
     min_probability: float = Field(default=1e-12, gt=0, lt=0.01)
+    # Pseudo-matches that shrink each level's m toward its u (weight 0): a level few matches
+    # reach keeps a moderate weight instead of the extreme one a handful of pairs would give.
+    prior_pairs: float = Field(default=10.0, ge=0)
+    # ... and pseudo-non-matches, in sampled pairs (each standing for many pairs), that keep
+    # a level no random pair reached from an unbounded weight
+    prior_sampled_pairs: float = Field(default=1.0, ge=0)
     tf_min_share: float = Field(default=1e-5, gt=0, lt=1)  # floor on a value's frequency
 
 
@@ -180,7 +188,6 @@ class LinkageConfig(Strict):
     blocking: Blocking
     comparisons: list[Comparison] = Field(min_length=1)
     household: Household = Household()
-    guards: list[Guard] = []
     clustering: Clustering = Clustering()
     training: Training = Training()
     thresholds: Thresholds = Thresholds()
@@ -193,8 +200,7 @@ class LinkageConfig(Strict):
         if missing:
             raise ValueError(f"records must define {sorted(missing)}")
         for kind, names in (("comparison", [c.name for c in self.comparisons]),
-                            ("blocking rule", [r.name for r in self.blocking.rules]),
-                            ("guard", [g.name for g in self.guards])):
+                            ("blocking rule", [r.name for r in self.blocking.rules])):
             if len(set(names)) != len(names):
                 raise ValueError(f"{kind} names must be unique: {names}")
         return self
@@ -224,7 +230,8 @@ def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str |
 
     select = ", ".join(f"{expr} AS {name}" for name, expr in config.records.items())
     if not attempt("records", f"CREATE OR REPLACE TEMP TABLE _check_r AS SELECT {select}, "
-                              f"[]::INTEGER[] AS groups FROM staged.person_records LIMIT 0"):
+                              f"[]::INTEGER[] AS groups, false AS birthday_shared "
+                              f"FROM staged.person_records LIMIT 0"):
         raise ConfigError("\n".join(problems))
     columns = [row[0] for row in con.execute("DESCRIBE _check_r").fetchall()]
     pair = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in columns)
@@ -242,8 +249,6 @@ def check_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, path: str |
             if level.tf_column:
                 attempt(f"comparisons.{i}.levels.{j}.tf_column",
                         f"SELECT {level.tf_column} FROM _check_r")
-    for i, guard in enumerate(config.guards):
-        attempt(f"guards.{i}.sql", f"SELECT ({guard.sql})::BOOLEAN FROM _check_p")
     attempt("review.priority_groups",
             f"SELECT ({config.review.priority_groups})::BOOLEAN FROM staged.groups LIMIT 0")
     hh = config.household

@@ -8,10 +8,11 @@ last is "different", -1 is "no evidence" (a value missing on either side).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
+from linkage.link.records import co_present
 from linkage.link.settings import Comparison, LinkageConfig
 from linkage.warehouse import quote
 
@@ -28,6 +29,14 @@ class Scheme:
     names: list[str]
     labels: list[list[str]]
     tf_levels: dict[str, tuple[int, str]]  # comparison -> (level index, tf column)
+    # per comparison, the labels that are categories rather than degrees of agreement: their
+    # weights are not held in order with the others
+    unranked: dict[str, set[str]] = field(default_factory=dict)
+
+    def ranked(self) -> list[list[bool]]:
+        """For each comparison, whether each level (with "different") is held in order."""
+        return [[label not in self.unranked.get(name, set()) for label in labels]
+                for name, labels in zip(self.names, self.labels, strict=True)]
 
     def column(self, name: str) -> str:
         return quote(f"g_{name}")
@@ -41,8 +50,12 @@ class Scheme:
         return " + ".join(terms)
 
     def with_household(self, exclusive: bool = False) -> Scheme:
+        """The scheme with the household comparison. Its exclusive level (a record already
+        linked to another member of the other's group) is a category, not a degree: the
+        data decide whether it says "a relative" or "the same person"."""
         labels = HOUSEHOLD_LABELS + ([HOUSEHOLD_EXCLUSIVE] if exclusive else [])
-        return Scheme([*self.names, HOUSEHOLD], [*self.labels, labels], self.tf_levels)
+        return Scheme([*self.names, HOUSEHOLD], [*self.labels, labels], self.tf_levels,
+                      {**self.unranked, HOUSEHOLD: {HOUSEHOLD_EXCLUSIVE}})
 
 
 def scheme_of(config: LinkageConfig) -> Scheme:
@@ -50,7 +63,8 @@ def scheme_of(config: LinkageConfig) -> Scheme:
           for i, level in enumerate(c.levels) if level.tf_column}
     return Scheme([c.name for c in config.comparisons],
                   [[lv.label for lv in c.levels] + ["different"] for c in config.comparisons],
-                  tf)
+                  tf, {c.name: {lv.label for lv in c.levels if lv.unranked}
+                       for c in config.comparisons})
 
 
 def gamma_sql(comparison: Comparison) -> str:
@@ -70,7 +84,9 @@ def pair_columns(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
 
 def vectors_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, pairs: str) -> str:
     """SELECT of rid_l, rid_r, rule, one g_<comparison> per comparison, the term frequency of
-    the agreed value where a tf level is reached (tf_<comparison>) and each guard that holds."""
+    the agreed value where a tf level is reached (tf_<comparison>) and `apart`: the two
+    records are present in one case or household at the same time, so certainly two people
+    (training counts such pairs among the non-matches; clustering never merges them)."""
     scheme = scheme_of(config)
     left, right = pair_columns(con)
     gammas = ", ".join(f"{gamma_sql(c)} AS {scheme.column(c.name)}" for c in config.comparisons)
@@ -79,16 +95,20 @@ def vectors_sql(con: duckdb.DuckDBPyConnection, config: LinkageConfig, pairs: st
                        for name, (_, col) in scheme.tf_levels.items())
     tfs = "".join(f", CASE WHEN {scheme.column(name)} = {i} THEN {quote('tfv_' + name)} END "
                   f"AS {quote('tf_' + name)}" for name, (i, _) in scheme.tf_levels.items())
-    guards = (" || ".join(f"CASE WHEN ({g.sql}) THEN ['{g.name}'] ELSE [] END"
-                          for g in config.guards) or "[]") + "::VARCHAR[]"
     tf_drop = ", ".join(quote("tfv_" + name) for name in scheme.tf_levels)
     exclude = f" EXCLUDE ({tf_drop})" if tf_drop else ""
     return f"""
         SELECT *{exclude}{tfs} FROM (
-            SELECT p.rid_l, p.rid_r, p.rule, {gammas}{tf_sides}, {guards} AS guards
+            SELECT p.rid_l, p.rid_r, p.rule, {gammas}{tf_sides},
+                   coalesce(s.apart, false) AS apart
             FROM {pairs} p
             JOIN (SELECT rid, {left} FROM linked.records) l ON l.rid = p.rid_l
-            JOIN (SELECT rid, {right} FROM linked.records) r ON r.rid = p.rid_r)"""
+            JOIN (SELECT rid, {right} FROM linked.records) r ON r.rid = p.rid_r
+            LEFT JOIN (SELECT DISTINCT p.rid_l, p.rid_r, true AS apart FROM {pairs} p
+                       JOIN linked.memberships a ON a.rid = p.rid_l
+                       JOIN linked.memberships b ON b.rid = p.rid_r AND b.gid = a.gid
+                       WHERE {co_present("a", "b")}) s
+              ON s.rid_l = p.rid_l AND s.rid_r = p.rid_r)"""
 
 
 def build_vectors(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> None:

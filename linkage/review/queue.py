@@ -25,7 +25,7 @@ def build_queue(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
                                 WHERE {r.priority_groups})),
         queued AS (
             SELECT a.record_id AS record_id_l, b.record_id AS record_id_r,
-                   p.match_probability, p.match_weight, p.guards,
+                   p.match_probability, p.match_weight,
                    p.rid_l IN (SELECT rid FROM urgent) OR p.rid_r IN (SELECT rid FROM urgent)
                        AS urgent,
                    ca.cluster = cb.cluster AS linked_now
@@ -35,7 +35,7 @@ def build_queue(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
             JOIN linked.clusters ca ON ca.rid = p.rid_l
             JOIN linked.clusters cb ON cb.rid = p.rid_r
             WHERE p.match_probability >= {t.review_low} AND p.match_probability < {t.review_high}
-              AND len(p.guards) = 0)
+              AND NOT p.apart)
         SELECT row_number() OVER (ORDER BY urgent DESC, abs(match_weight
                    - log2({t.link} / (1 - {t.link}))), record_id_l, record_id_r) AS position,
                upper(left(md5(record_id_l || '|' || record_id_r), 10)) AS pair_id, q.*
