@@ -220,17 +220,101 @@ def print_evaluation(result: dict) -> None:
                       f"merged person)")
 
 
+def _ci(value: float | None, interval: list[float] | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" + (f" [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "")
+
+
+def print_label_evaluation(result: dict) -> None:
+    """The estimate from reviewers' labels: the headline with its intervals, then each
+    stratum (what was labelled there and on what the estimate rests), then the caveats."""
+    labels, pair = result["labels"], result["pairwise"]
+    table = Table(title="accuracy estimated from reviewers' labels (pairwise, 95% intervals)")
+    for column in ("measure", "estimate [95% interval]"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    table.add_row("precision", _ci(pair["precision"], pair["precision_ci"]))
+    table.add_row("recall", _ci(pair["recall"], pair["recall_ci"]))
+    table.add_row("F1", _ci(pair["f1"], pair["f1_ci"]))
+    table.add_row("linked pairs", _fmt(pair["pairs"]))
+    table.add_row("est. true matches linked", f"{pair['est_true_matches']:,.1f}")
+    table.add_row("est. true matches missed", f"{pair['est_true_matches_missed']:,.1f}")
+    console.print(table)
+    strata = Table(title="by stratum of match probability")
+    for column in ("stratum", "pairs", "labelled", "share matching [95%]", "basis",
+                   "est. matches [95%]"):
+        strata.add_column(column, justify="left" if column in ("stratum", "basis") else "right")
+    for s in result["strata"]:
+        basis = "[yellow]model-based[/]" if s["basis"] == "model" else s["basis"]
+        low, high = s["est_matches_ci"] or (s["est_matches"], s["est_matches"])
+        matches = f"{s['est_matches']:,.1f}" + (f" [{low:,.0f}, {high:,.0f}]" if high > low
+                                                 else "")
+        strata.add_row(s["name"], _fmt(s["pairs"]), _fmt(s["labelled"]),
+                       _ci(s["share"], s["share_ci"]), basis, matches)
+    console.print(strata)
+    c = result["confusion"]
+    console.print(f"labelled pairs, linked vs reviewer: TP {c['tp']:,}  FP {c['fp']:,}  "
+                  f"FN {c['fn']:,}  TN {c['tn']:,}")
+    by_threshold = Table(title="if pairs were linked at a threshold (scored pairs, no "
+                               "clustering)")
+    for column in ("threshold", "TP", "FP", "FN", "TN", "est. precision", "est. recall"):
+        by_threshold.add_column(column, justify="right")
+    for t in result["thresholds"]:
+        lab, est = t["labelled"], t["estimated"]
+        by_threshold.add_row(f"{t['threshold']:g}", _fmt(lab["tp"]), _fmt(lab["fp"]),
+                             _fmt(lab["fn"]), _fmt(lab["tn"]),
+                             _ci(est["precision"], est["precision_ci"]),
+                             _ci(est["recall"], est["recall_ci"]))
+    console.print(by_threshold)
+    console.print(f"labels: {labels['labels']:,} from {labels['source']} "
+                  f"({labels['match']:,} match, {labels['no_match']:,} no match); not labels: "
+                  f"{labels['unsure']:,} unsure"
+                  + (f", {labels['blank']:,} blank" if "blank" in labels else "")
+                  + f"; naming records not in the warehouse: "
+                  f"{labels['naming_records_not_in_warehouse']:,}; on pairs never proposed: "
+                  f"{labels['on_pairs_never_proposed']:,} "
+                  f"({labels['never_proposed_but_match']:,} of them matches)")
+    for assumption in result["assumptions"]:
+        console.print(f"[yellow]assumes:[/] {assumption}")
+    if "widest_stratum" in pair:
+        console.print(f"most of the uncertainty is in stratum {pair['widest_stratum']}: label "
+                      f"more of its pairs (`famlink review sample`) to narrow the intervals")
+
+
 @cli.command()
 @click.option("--truth", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              required=True, help="The truth folder `famlink synth` wrote (DIR/truth).")
+              default=None, help="The truth folder `famlink synth` wrote (DIR/truth).")
+@click.option("--labels", "labels", is_flag=False, flag_value="", default=None,
+              metavar="[FILE]",
+              help="Estimate from reviewers' labels instead: the warehouse's decisions file "
+                   "(no FILE), or a CSV of record_id_l, record_id_r, decision.")
 @DB_OPTION
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="JSON report (default: evaluation.json beside the warehouse).")
-def evaluate(truth: Path, db: Path, out: Path | None) -> None:
-    """Measure the linked persons (and, once built, the families and lists) against the
-    generator's truth."""
+              help="JSON report (with --truth, default: evaluation.json beside the "
+                   "warehouse).")
+def evaluate(truth: Path | None, labels: str | None, db: Path, out: Path | None) -> None:
+    """Measure the linked persons against the generator's truth (--truth), or estimate
+    precision and recall from reviewers' decisions (--labels)."""
+    from linkage.evaluate import write_report
+
+    if (truth is None) == (labels is None):
+        raise click.UsageError("give one of --truth DIR or --labels [FILE]")
+    if labels is not None:
+        from linkage.evaluate_labels import LabelsError, evaluate_labels
+
+        con = _warehouse(db)
+        try:
+            result = evaluate_labels(con, _linkage_config(None), db,
+                                     Path(labels) if labels else None)
+        except LabelsError as exc:
+            raise click.ClickException(str(exc)) from None
+        print_label_evaluation(result)
+        if out:
+            write_report(result, out)
+            console.print(f"written to {out}")
+        return
     from linkage.evaluate import evaluate as run_evaluate
-    from linkage.evaluate import evaluate_families, write_report
+    from linkage.evaluate import evaluate_families
     from linkage.warehouse import table_exists
 
     con = _warehouse(db)
@@ -326,6 +410,36 @@ def review_import(csv_file: Path, db: Path) -> None:
     except DecisionError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"[green]recorded {len(kept):,} decisions from {csv_file}")
+
+
+@review.command("sample")
+@DB_OPTION
+@click.option("--per-band", type=click.IntRange(min=1), required=True,
+              help="Pairs to draw from each stratum (band of match probability, linked or not).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The same seed draws the same pairs.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV to write (default: review_sample.csv in the current folder).")
+def review_sample(db: Path, per_band: int, seed: int, out: Path | None) -> None:
+    """Draw a stratified random sample of scored pairs to label, so that `famlink evaluate
+    --labels` rests on a random sample, not only on the queue."""
+    from linkage.evaluate_labels import LabelsError, sample_for_review, write_sample
+
+    out = out or Path("review_sample.csv")
+    con = _warehouse(db)
+    try:
+        rows = sample_for_review(con, _linkage_config(None), db, per_band, seed)
+    except LabelsError as exc:
+        raise click.ClickException(str(exc)) from None
+    write_sample(rows, out)
+    strata: dict[str, int] = {}
+    for row in rows:
+        strata[row["stratum"]] = strata.get(row["stratum"], 0) + 1
+    for name, n in strata.items():
+        console.print(f"  {name}: {n:,} pairs")
+    console.print(f"[green]wrote {len(rows):,} pairs to {out}[/]: fill in decision (match, "
+                  f"no_match or unsure) and reviewer, then `famlink review import {out} "
+                  f"--db {db}`")
 
 
 @review.command("explain")

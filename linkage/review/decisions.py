@@ -41,6 +41,11 @@ def decisions_path(db: Path, configured: str) -> Path:
     return path if path.is_absolute() else Path(db).resolve().parent / path
 
 
+def normalize_decision(value: str | None) -> str:
+    """A decision as typed in a spreadsheet ("No match", " MATCH") -> its recorded form."""
+    return (value or "").strip().lower().replace(" ", "_")
+
+
 def record(path: Path, decision: Decision) -> Decision:
     """Append one decision (the pair's ids in sorted order) and make it durable."""
     if decision.decision not in DECISIONS:
@@ -74,7 +79,7 @@ def import_csv(path: Path, source: Path, known: set[str] | None = None) -> list[
         if missing:
             raise DecisionError(f"{source}: no column {', '.join(sorted(missing))}")
         for line, row in enumerate(reader, start=2):
-            decision = (row["decision"] or "").strip().lower().replace(" ", "_")
+            decision = normalize_decision(row["decision"])
             for field in ("record_id_l", "record_id_r", "reviewer"):
                 if not (row[field] or "").strip():
                     problems.append(f"{source}: line {line}: {field} is empty")
@@ -94,11 +99,15 @@ def import_csv(path: Path, source: Path, known: set[str] | None = None) -> list[
     return [record(path, row) for row in rows]
 
 
-def load_latest(con: duckdb.DuckDBPyConnection, path: Path, table: str = "_decisions") -> int:
+def load_latest(con: duckdb.DuckDBPyConnection, path: Path, table: str = "_decisions",
+                until: str | None = None) -> int:
     """Create temp `table` (record_id_l, record_id_r, decision, reviewer, note, at): the latest
-    decision on each pair. Returns how many pairs have one."""
+    decision on each pair. Returns how many pairs have one. `until` (a timestamp) keeps only
+    decisions recorded by then: what a link run that started at that time applied."""
     columns = ("record_id_l VARCHAR, record_id_r VARCHAR, decision VARCHAR, reviewer VARCHAR, "
                "note VARCHAR, \"at\" VARCHAR")
+    by_then = "" if until is None else \
+        f"WHERE try_cast(\"at\" AS TIMESTAMP) <= {literal(until)}::TIMESTAMP"
     if path.exists() and path.stat().st_size:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {table} AS
@@ -108,6 +117,7 @@ def load_latest(con: duckdb.DuckDBPyConnection, path: Path, table: str = "_decis
                     columns={{'record_id_l': 'VARCHAR', 'record_id_r': 'VARCHAR',
                               'decision': 'VARCHAR', 'reviewer': 'VARCHAR', 'note': 'VARCHAR',
                               'at': 'VARCHAR'}}))
+            {by_then}
             QUALIFY row_number() OVER (PARTITION BY record_id_l, record_id_r
                                        ORDER BY seq DESC) = 1""")
     else:
