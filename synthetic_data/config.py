@@ -91,7 +91,13 @@ class HardCases(_Strict):
     compound_surname: Rate
     nickname: Rate
     name_swap: Rate
+    hyphen_space_variant: Rate
+    middle_missing: Rate
+    first_name_typo: Rate
+    first_initial: Rate
+    first_last_swap: Rate
     dob_error: Rate
+    dob_off_by_one_day: Rate
     dob_approximate: Rate
     dob_missing: Rate
     dob_placeholder: Rate

@@ -15,9 +15,10 @@ from synthetic_data.sinks import CsvSink, iso
 # The one vocabulary of hard-case labels (documented in synthetic_data/README.md).
 HARD_CASES = (
     "twin", "jr_sr", "nickname", "name_swap", "surname_change", "compound_surname",
-    "dob_error", "dob_approximate", "dob_missing", "dob_placeholder", "ssn_missing", "ssn_error",
-    "ssn_placeholder", "ssn_of_parent", "shelter_address", "no_fixed_address",
-    "in_system_duplicate",
+    "hyphen_space_variant", "middle_missing", "first_name_typo", "first_initial",
+    "first_last_swap", "dob_error", "dob_off_by_one_day", "dob_approximate", "dob_missing",
+    "dob_placeholder", "ssn_missing", "ssn_error", "ssn_placeholder", "ssn_of_parent",
+    "shelter_address", "no_fixed_address", "in_system_duplicate",
 )
 
 ANSWERS = {

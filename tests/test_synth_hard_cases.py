@@ -9,15 +9,28 @@ from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
+import jellyfish
 import pytest
 from helpers import read_csv
 
 from linkage.nicknames import nicknames_of
 from linkage.packaged_data import package_dir
-from synthetic_data.recording import PLACEHOLDER_SSNS
+from synthetic_data.recording import (
+    KEYBOARD_NEIGHBOURS,
+    PLACEHOLDER_SSNS,
+    _typo,
+    two_part_given_names,
+)
 
-RECORD_LEVEL = ("nickname", "name_swap", "dob_error", "dob_approximate", "dob_missing",
-                "dob_placeholder", "ssn_missing", "ssn_error", "ssn_placeholder", "ssn_of_parent")
+# Rolled at one constant rate per eligible record: the tally's expected is rate x eligible.
+CONSTANT_RATE = ("nickname", "name_swap", "hyphen_space_variant", "middle_missing",
+                 "first_name_typo", "first_initial", "first_last_swap", "dob_error",
+                 "dob_off_by_one_day", "dob_missing", "ssn_error")
+RECORD_LEVEL = (*CONSTANT_RATE, "dob_approximate", "dob_placeholder", "ssn_missing",
+                "ssn_placeholder", "ssn_of_parent")
+# Labels that change what the first name field shows.
+FIRST_NAME_LABELS = frozenset({"nickname", "name_swap", "hyphen_space_variant",
+                               "first_name_typo", "first_initial", "first_last_swap"})
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +60,7 @@ def test_record_level_rates(truth: dict, label: str) -> None:
 def test_configured_rates_are_the_ones_used(truth: dict, config) -> None:
     tally = truth["manifest"]["record_level_hard_cases"]
     hc = config.hard_cases
-    for label in ("nickname", "name_swap", "dob_error", "dob_missing", "ssn_error"):
+    for label in CONSTANT_RATE:
         assert tally[label]["expected"] == pytest.approx(
             getattr(hc, label) * tally[label]["eligible"], rel=1e-6)
 
@@ -141,15 +154,114 @@ def test_labels_match_the_extract(truth: dict, large: Path) -> None:
             assert row["birth_date"] == ""
         if "dob_error" in labels:
             assert row["birth_date"] not in ("", true["dob"])
-        if not labels & {"dob_placeholder", "dob_missing", "dob_error"}:
+        if "dob_off_by_one_day" in labels:
+            assert abs(_days(row["birth_date"]) - _days(true["dob"])) == 1
+        if not labels & {"dob_placeholder", "dob_missing", "dob_error", "dob_off_by_one_day"}:
             assert row["birth_date"] == true["dob"]
-        if "nickname" in labels and "name_swap" not in labels:
+        first_labels = labels & FIRST_NAME_LABELS
+        if first_labels == {"nickname"}:
             assert row["first_name"] in nicks[true["first_name"]]
-        if "name_swap" in labels and "nickname" not in labels:
+        if first_labels == {"name_swap"}:
             assert row["first_name"] == true["middle_name"]
+        if not first_labels:
+            assert row["first_name"] == true["first_name"]
+        if "middle_missing" in labels:
+            assert row["middle_name"] == "" and true["middle_name"]
+        elif "name_swap" not in labels:
+            assert row["middle_name"] == true["middle_name"]
+        _check_name_form(row, true, labels)
         seen.update(labels)
     assert all(seen[label] for label in ("ssn_placeholder", "ssn_of_parent", "dob_error",
-                                         "nickname", "name_swap", "shelter_address"))
+                                         "nickname", "name_swap", "shelter_address",
+                                         *FIRST_NAME_LABELS, "middle_missing",
+                                         "dob_off_by_one_day"))
+
+
+def _days(iso: str) -> int:
+    return date.fromisoformat(iso).toordinal()
+
+
+def _surname_forms(true: dict[str, str]) -> set[str]:
+    """Every way a record may write the person's surnames: whole, joined, one part."""
+    forms = set()
+    for name in (true["surname_at_birth"], true["current_surname"]):
+        parts = name.split(" ")
+        forms |= {name, "".join(parts), "-".join(parts), *parts}
+    return forms
+
+
+def _joined(written: str, true: str) -> bool:
+    """`written` is `true` with its parts joined otherwise: spaced, hyphenated or squashed."""
+    bare = written.replace(" ", "").replace("-", "")
+    return written != true and bare == true.replace(" ", "")
+
+
+def _check_name_form(row: dict[str, str], true: dict[str, str], labels: set[str]) -> None:
+    """Each first-name slip shows in the record as its label says, when it is the only one."""
+    first_labels = labels & FIRST_NAME_LABELS
+    written, truth = row["first_name"], true["first_name"]
+    if first_labels == {"first_name_typo"}:
+        assert jellyfish.damerau_levenshtein_distance(written, truth) == 1
+    if first_labels == {"first_initial"}:
+        assert written == truth[0]
+    if first_labels == {"first_last_swap"}:
+        assert row["last_name"] == truth
+        if "surname_change" not in labels:  # a surname between two marriages is not in truth
+            assert written in _surname_forms(true)
+    if first_labels == {"hyphen_space_variant"}:
+        surnames = {true["surname_at_birth"], true["current_surname"]}
+        assert _joined(written, truth) or any(
+            " " in s and _joined(row["last_name"], s) for s in surnames), (row, true)
+
+
+def test_typos_are_single_keystrokes(truth: dict, large: Path) -> None:
+    """Insertions, deletions, substitutions and transpositions all occur; an inserted or
+    substituted letter is a neighbouring key."""
+    cw, kinds = _cw_rows(large), Counter()
+    for r in truth["records"]:
+        if r["system"] != "cw" or r["labels"] & FIRST_NAME_LABELS != {"first_name_typo"}:
+            continue
+        got = cw[r["record_id"][3:]]["first_name"]
+        true = truth["persons"][r["true_person_id"]]["first_name"]
+        if len(got) != len(true):
+            kinds["insertion" if len(got) > len(true) else "deletion"] += 1
+        elif sorted(got) == sorted(true):
+            kinds["transposition"] += 1
+        else:
+            (old, new), = [(a, b) for a, b in zip(true, got, strict=True) if a != b]
+            assert new in KEYBOARD_NEIGHBOURS[old]
+            kinds["substitution"] += 1
+    assert set(kinds) == {"insertion", "deletion", "substitution", "transposition"}, kinds
+
+
+def test_typo_is_one_edit_of_any_name() -> None:
+    import random
+
+    rnd = random.Random(3)
+    for name in ("MARIA", "ANNA", "LI", "AA", "MARY ANN", "JEAN-PAUL", "O"):
+        for _ in range(200):
+            typo = _typo(name, rnd)
+            assert typo != name and jellyfish.damerau_levenshtein_distance(typo, name) == 1
+            assert set(typo) - set(name) <= set(KEYBOARD_NEIGHBOURS)
+
+
+def test_two_part_given_names() -> None:
+    parts = two_part_given_names()
+    assert parts[("F", "MARYANN")] == ("MARY", "ANN")
+    assert parts[("F", "ROSEMARIE")] == ("ROSE", "MARIE")
+    assert parts[("M", "JUANCARLOS")] == ("JUAN", "CARLOS")
+    for name in ("ELIZABETH", "CHRISTINA", "JILLIAN", "MARCELLA"):
+        assert ("F", name) not in parts
+
+
+def test_hyphen_space_variants_join_surnames_and_given_names(truth: dict, large: Path) -> None:
+    cw, where = _cw_rows(large), Counter()
+    for r in truth["records"]:
+        if r["system"] == "cw" and r["labels"] & FIRST_NAME_LABELS == {"hyphen_space_variant"}:
+            row = cw[r["record_id"][3:]]
+            where["given" if " " in row["first_name"] or "-" in row["first_name"]
+                  else "surname"] += 1
+    assert where["given"] > 0 and where["surname"] > where["given"], where
 
 
 def test_dob_errors_include_swaps_and_years(truth: dict, large: Path) -> None:
