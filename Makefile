@@ -27,6 +27,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,peers]'
 	$(BIN)/python benchmarks/synth_speed.py
 	$(BIN)/python benchmarks/ingest_speed.py
 	$(BIN)/python benchmarks/linkage.py --records 1000000

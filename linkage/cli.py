@@ -151,6 +151,8 @@ def print_link_summary(summary) -> None:  # noqa: ANN001 - a LinkSummary
         table.add_row(f"candidate pairs: {rule}", f"{n:,}")
     table.add_row("model", "reused (saved)" if summary.model_reused
                   else f"trained (EM iterations {', '.join(map(str, summary.em_iterations))})")
+    for level, closer in summary.pooled_levels.items():
+        table.add_row(f"weighed out of order: {level}", f"pooled with {closer}")
     for key, n in summary.clustering.items():
         table.add_row(key.replace("_", " "), f"{n:,}")
     for key, n in summary.persons.items():
@@ -463,7 +465,8 @@ def review_explain(pair_id: str, db: Path, chart: Path | None) -> None:
         console.print(f"{step.weight:+7.2f}  {step.comparison}: {step.level}  {step.detail}")
     console.print(f"match weight {result.match_weight:.2f}, probability "
                   f"{result.match_probability:.4f}"
-                  + (f"; never merged: {', '.join(result.guards)}" if result.guards else ""))
+                  + ("; never merged: present in one case or household at the same time"
+                     if result.apart else ""))
     if chart:
         write_charts(chart, f"{left} vs {right}", [waterfall_spec(result)])
         console.print(f"chart: {chart}")

@@ -4,9 +4,12 @@ stable person ids, reviewer decisions, the review commands."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -206,3 +209,78 @@ def test_review_commands(linked: Path, tmp_path: Path, small: Path) -> None:
                                     "--db", str(db)])
     assert evaluated.exit_code == 0, evaluated.output
     assert "cluster" in evaluated.output and (tmp_path / "evaluation.json").exists()
+
+
+def _trained(linked: Path) -> tuple:
+    from linkage.link.run import load_model
+    from linkage.link.vectors import scheme_of
+
+    con = connect(linked)
+    model = load_model(con)[-1]
+    con.close()
+    return model, scheme_of(CONFIG).with_household(CONFIG.household.exclusive)
+
+
+def test_trained_weights_keep_their_order(linked: Path) -> None:
+    """Within each comparison a closer agreement never weighs less than a looser one (the
+    demo model once weighed a transposed SSN 11 bits above an exact one, and a near spelling
+    of a first name 19 bits below a different name)."""
+    model, scheme = _trained(linked)
+    for comp, ranked in zip(model.comparisons, scheme.ranked(), strict=True):
+        weights = [w for w, r in zip(comp.weights(), ranked, strict=True) if r]
+        assert all(a >= b - 1e-6 for a, b in zip(weights, weights[1:], strict=False)), comp.name
+
+
+def test_a_first_name_typo_at_the_same_birth_date_links(linked: Path) -> None:
+    """SARHA / SARAH, same surname and birth date and nothing else known: a link, not the
+    probability 0 a twins veto gave it."""
+    from linkage.link.em import pattern_weights
+
+    model, scheme = _trained(linked)
+    levels = {"first_name": "similar", "last_name": "exact", "dob": "exact"}
+    pattern = np.array([[scheme.labels[i].index(levels[n]) if n in levels else -1
+                         for i, n in enumerate(scheme.names)]])
+    weight = float(pattern_weights(model, pattern)[0])
+    assert 1 / (1 + 2 ** -weight) >= CONFIG.thresholds.link
+
+
+def test_exact_ssn_never_weighs_less_than_a_transposed_one(linked: Path) -> None:
+    """Even on an SSN many records share, the term-frequency adjustment stops where exact
+    agreement would fall below the looser levels."""
+    from linkage.link.scoring import tf_adjustment, tf_floor
+
+    model, scheme = _trained(linked)
+    ssn = model.comparisons[scheme.names.index("ssn")]
+    floor = tf_floor(scheme, model, "ssn")
+    exact, transposed = (ssn.labels.index(x) for x in ("exact", "transposed"))
+    common = tf_adjustment(base=1e-6, share=0.2, floor=floor, min_share=1e-5)
+    assert ssn.weights()[exact] + common >= ssn.weights()[transposed] - 1e-9
+    assert tf_adjustment(base=1e-6, share=1e-7, floor=floor, min_share=1e-9) > 0
+
+
+def test_run_page_reports_levels_out_of_order_and_escapes_what_it_shows(tmp_path: Path
+                                                                        ) -> None:
+    """A level the data weighed out of order is named on the run's page; a record id from an
+    agency's file is shown as text, never run as script."""
+    from linkage.link.em import ComparisonParams, Model
+    from linkage.link.explain import pooled_notes, write_charts
+
+    model = Model(0.01, [ComparisonParams("ssn", ["exact", "transposed", "different"],
+                                          [0.8, 0.1, 0.1], [0.01, 0.00125, 0.98875],
+                                          {"transposed": "exact"})])
+    notes = pooled_notes(model)
+    assert len(notes) == 1 and "exact, transposed" in notes[0]
+    evil = "00000083</script><script>alert(document.title)</script>"
+    page = write_charts(tmp_path / "p.html", f"{evil} vs cw:1",
+                        [{"title": evil, "data": {"values": [{"id": evil}]}}], notes).read_text()
+    assert "<script>alert" not in page and "</script><script>" not in page
+    assert "exact, transposed" in page
+    assert (tmp_path / SCRIPT).stat().st_size > 100_000
+
+
+def test_the_package_runs_without_splink() -> None:
+    """Splink is the peer famlink is measured against, not a part of it: linking, charts and
+    the CLI import nothing of it."""
+    code = ("import sys, linkage.cli, linkage.link.run, linkage.link.explain, flows.nightly; "
+            "sys.exit('splink' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

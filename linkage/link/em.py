@@ -108,6 +108,22 @@ def ordered_m(m_mass: np.ndarray, u: np.ndarray, prior_pairs: float,
     return m, first
 
 
+def _fill_unreached(m: np.ndarray, u: np.ndarray, reached: np.ndarray,
+                    ranked: list[bool]) -> np.ndarray:
+    """m for the ranked levels no pair reached: the likelihood ratio of the nearest reached
+    ranked level looser than it, else of the nearest closer one (unranked ones keep m = u,
+    weight 0)."""
+    m = m.copy()
+    anchors = [j for j in range(len(m)) if reached[j] and ranked[j]]
+    for i in range(len(m)):
+        if reached[i] or not ranked[i] or not anchors:
+            continue
+        looser = [j for j in anchors if j > i]
+        j = looser[0] if looser else anchors[-1]
+        m[i] = u[i] * m[j] / u[j]
+    return m
+
+
 def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list[list[str]],
         *, max_iterations: int = 200, tolerance: float = 1e-7, match_share: float = 0.3,
         best_m: float = 0.9, floor: float = 1e-6, prior_pairs: float = 0.0,
@@ -148,8 +164,10 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
                 frozen.add(c)
         lam = fixed.match_share
     first_of = [list(range(k)) for k in n_levels]
-    # A level no pair reaches has no weight to estimate: it stays at 0 and out of the order,
-    # instead of taking whatever ratio two floors give (and dragging its neighbours along).
+    # A level no pair reaches has no weight to estimate: it stays out of the order instead of
+    # taking whatever ratio two floors give (and dragging its neighbours along), and then
+    # takes the weight of the nearest looser level (of the closer one if none is looser), so
+    # that a pair reaching it when the model scores other data is still weighed in order.
     reached = [np.bincount(patterns[:, c][patterns[:, c] >= 0],
                            weights=counts[patterns[:, c] >= 0], minlength=k) > 0
                for c, k in enumerate(n_levels)]
@@ -190,6 +208,8 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
             m_mass = np.bincount(g[seen], weights=(counts * post)[seen], minlength=k)
             m_share, first_of[c] = ordered_m(m_mass, u_share, prior_pairs, order[c])
             m_share = np.where(reached[c], np.maximum(m_share, floor), u_share)
+            m_share = _fill_unreached(m_share, u_share, reached[c],
+                                      ranked[c] if ranked else [True] * k)
             m_share /= m_share.sum()
             change = max(change, float(np.abs(m_share - m[c]).max()),
                          float(np.abs(u_share - u[c]).max()))

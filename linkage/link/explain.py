@@ -1,20 +1,23 @@
 """Why the model thinks two records are (not) the same person: the match weight each
 comparison adds (a waterfall, as Splink draws it), from Python and as charts for the run.
 
-The charts are Vega-Lite specs in an HTML page; the JavaScript that draws them is the copy that
-ships inside Splink, written once beside the pages, so they open offline.
+The charts are Vega-Lite specs in an HTML page; the JavaScript that draws them ships inside
+famlink (linkage/assets/vega, with its licence), written once beside the pages, so they open
+offline. Everything a page shows from the data (record ids come from agencies' files) is
+escaped: a record id is text, never markup or script.
 """
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
 from linkage.link.em import Model
+from linkage.link.scoring import tf_adjustment, tf_floor
 from linkage.link.settings import LinkageConfig
 from linkage.link.vectors import scheme_of, vectors_sql
 from linkage.warehouse import literal, table_exists
@@ -83,7 +86,8 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
             if tf is not None:
                 column = scheme.tf_levels[comp.name][1]
                 base = bases[column]
-                adjust = float(np.log2(base / max(tf, config.training.tf_min_share)))
+                adjust = tf_adjustment(base, tf, tf_floor(scheme, model, comp.name),
+                                       config.training.tf_min_share)
                 steps.append(Step(f"{comp.name} (term frequency)", "how rare the value is",
                                   adjust, f"{tf:.3g} of records share it"))
     return Explanation(record_id_l, record_id_r, steps, bool(values.get("apart")))
@@ -141,36 +145,60 @@ def model_spec(model: Model) -> dict:
         "resolve": {"scale": {"y": "independent"}}}
 
 
-VEGA = ("vega@5.31.0", "vega-lite@5.2.0", "vega-embed@6.20.2")  # as Splink ships them
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "vega"
+VEGA = ("vega-5.31.0.js", "vega-lite-5.2.0.js", "vega-embed-6.20.2.js")
 # beside the pages, written once; named for its versions, so an older bundle is never reused
-SCRIPT = "vega-bundle-" + "-".join(name.replace("@", "") for name in VEGA) + ".js"
+SCRIPT = "vega-bundle-" + "-".join(name.removesuffix(".js") for name in VEGA) + ".js"
 
 
 def _script(folder: Path) -> None:
-    """Vega, Vega-Lite and vega-embed as Splink ships them, in one file beside the pages."""
+    """Vega, Vega-Lite and vega-embed, in one file beside the pages."""
     target = folder / SCRIPT
     if target.exists():
         return
-    import splink
-
-    source = Path(splink.__file__).parent / "internals" / "files" / "external_js"
-    target.write_text("\n".join((source / name).read_text(encoding="utf-8") for name in VEGA),
+    target.write_text("\n".join((ASSETS / name).read_text(encoding="utf-8") for name in VEGA),
                       encoding="utf-8")
 
 
-def write_charts(path: Path, title: str, specs: list[dict]) -> Path:
-    """An HTML page drawing `specs`, with the drawing code in a file beside it (the page opens
-    offline; keep the two together when moving it)."""
+def _script_json(value: object) -> str:
+    """JSON to place inside a <script> element: no text in it can close the element."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("&", "\\u0026")
+
+
+def pooled_notes(model: Model) -> list[str]:
+    """One sentence per block of levels the data weighed out of their order (a looser level
+    above a closer one), which training then pooled into one weight (see
+    linkage.link.em.ordered_m)."""
+    notes = []
+    for c in model.comparisons:
+        blocks: dict[str, list[str]] = {}
+        for level, closer in c.pooled.items():
+            blocks.setdefault(closer, [closer]).append(level)
+        for closer, levels in blocks.items():
+            weight = c.weights()[c.labels.index(closer)]
+            notes.append(f"{c.name}: the levels {', '.join(levels)} came out of their order in "
+                         f"the data (a looser level weighing more than a closer one); training "
+                         f"gave them one weight, {weight:+.1f} bits. Their definitions may "
+                         f"overlap, or few pairs reach them.")
+    return notes
+
+
+def write_charts(path: Path, title: str, specs: list[dict], notes: list[str] = ()) -> Path:
+    """An HTML page drawing `specs`, after `notes` (plain text, one paragraph each), with the
+    drawing code in a file beside it (the page opens offline; keep the two together when
+    moving it)."""
     divs = "\n".join(f'<div id="c{i}"></div>' for i in range(len(specs)))
-    embeds = "\n".join(f"vegaEmbed('#c{i}', {json.dumps(spec)});"
+    embeds = "\n".join(f"vegaEmbed('#c{i}', {_script_json(spec)});"
                        for i, spec in enumerate(specs))
+    paragraphs = "".join(f"<p>{html.escape(note)}</p>\n" for note in notes)
     path.parent.mkdir(parents=True, exist_ok=True)
     _script(path.parent)
     path.write_text(f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>{title}</title>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <script src="{SCRIPT}"></script></head>
-<body><h1>{title}</h1>
-{divs}
+<body><h1>{html.escape(title)}</h1>
+{paragraphs}{divs}
 <script>{embeds}</script></body></html>
 """, encoding="utf-8")
     return path

@@ -21,7 +21,7 @@ import duckdb
 from linkage.link.blocking import build_candidates
 from linkage.link.clustering import build_clusters
 from linkage.link.em import Model
-from linkage.link.explain import explain, model_spec, waterfall_spec, write_charts
+from linkage.link.explain import explain, model_spec, pooled_notes, waterfall_spec, write_charts
 from linkage.link.household import add_household_evidence
 from linkage.link.records import build_records
 from linkage.link.scoring import score, score_other_pairs, train
@@ -41,6 +41,10 @@ class LinkSummary:
     candidates: dict[str, int] = field(default_factory=dict)
     model_reused: bool = False
     em_iterations: list[int] = field(default_factory=list)
+    # "comparison.level" -> the closer level it was pooled with: levels the data weighed out
+    # of order (linkage.link.em.ordered_m), reported so an analyst can look at their
+    # definitions
+    pooled_levels: dict[str, str] = field(default_factory=dict)
     clustering: dict[str, int] = field(default_factory=dict)
     persons: dict[str, int] = field(default_factory=dict)
     decisions: int = 0
@@ -115,6 +119,8 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
         score(con, scheme, second, config)
         step("round_2", "clustering")
     summary.em_iterations = [m.iterations for m in rounds]
+    summary.pooled_levels = {f"{c.name}.{level}": closer for c in rounds[-1].comparisons
+                             for level, closer in c.pooled.items()}
     if saved is None:
         con.execute("INSERT INTO linked.model VALUES (now(), ?, ?)",
                     [key, json.dumps([m.to_dict() for m in rounds])])
@@ -145,11 +151,12 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
 
 def run_charts(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model, db: Path,
                run_id: str, pairs: int = 12) -> Path:
-    """The run's charts beside the warehouse: what each comparison level weighs, and the
-    waterfall of the first pairs in the review queue."""
+    """The run's charts beside the warehouse: which levels the data weighed out of order, what
+    each comparison level weighs, and the waterfall of the first pairs in the review
+    queue."""
     queued = con.execute(f"SELECT record_id_l, record_id_r FROM review.queue "
                          f"ORDER BY position LIMIT {pairs}").fetchall()
     specs = [model_spec(model)] + [waterfall_spec(explain(con, config, model, left, right))
                                    for left, right in queued]
     path = Path(db).resolve().parent / "reports" / f"link-{run_id}.html"
-    return write_charts(path, f"famlink link run {run_id}", specs)
+    return write_charts(path, f"famlink link run {run_id}", specs, pooled_notes(model))

@@ -50,19 +50,40 @@ def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
                fixed=fixed, non_match=known)
 
 
-def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme,
+def tf_floor(scheme: Scheme, model: Model, name: str) -> float:
+    """The lowest term-frequency adjustment of comparison `name`'s tf level: agreeing exactly
+    on a common value (a surname thousands share, an SSN relatives share) may weigh less than
+    on a rare one, but never less than the looser levels below it (an exact SSN never weighs
+    less than a transposed one)."""
+    level = scheme.tf_levels[name][0]
+    c = scheme.names.index(name)
+    weights = model.comparisons[c].weights()
+    looser = [weights[j] for j, ranked in enumerate(scheme.ranked()[c])
+              if ranked and j > level]
+    return float(max(looser) - weights[level]) if looser else float("-inf")
+
+
+def tf_adjustment(base: float, share: float, floor: float, min_share: float) -> float:
+    """Extra weight of agreeing on a value that `share` of records hold: log2 of the chance that
+    two random records agree on the column (`base`) over the chance that they agree on *this*
+    value, no lower than `floor` (`tf_floor`)."""
+    return max(float(np.log2(base / max(share, min_share))), floor)
+
+
+def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme, model: Model,
                       config: LinkageConfig) -> str:
-    """Extra weight of agreeing on a rare value (negative on a common one): log2 of the chance
-    that two random records agree on the column over the chance that they agree on *this*
-    value."""
+    """`tf_adjustment` in SQL, summed over the comparisons with a tf level."""
     terms = []
     bases = dict(con.execute("SELECT tf_column, agreement FROM linked.tf_agreement").fetchall())
     for name, (_, column) in scheme.tf_levels.items():
         base = bases[column]
         if base > 0:
             tf = quote("tf_" + name)  # NULL unless the pair agrees at the tf level
-            terms.append(f"CASE WHEN {tf} IS NULL THEN 0 ELSE log2({base!r} / greatest({tf}, "
-                         f"{config.training.tf_min_share!r})) END")
+            floor = tf_floor(scheme, model, name)
+            adjust = (f"log2({base!r} / greatest({tf}, {config.training.tf_min_share!r}))")
+            if np.isfinite(floor):
+                adjust = f"greatest({adjust}, {floor!r})"
+            terms.append(f"CASE WHEN {tf} IS NULL THEN 0 ELSE {adjust} END")
     return " + ".join(terms) or "0"
 
 
@@ -81,7 +102,7 @@ def score(con: duckdb.DuckDBPyConnection, scheme: Scheme, model: Model,
         SELECT rid_l, rid_r, rule, apart, match_weight,
                1 / (1 + pow(2, -match_weight)) AS match_probability
         FROM (SELECT v.rid_l, v.rid_r, v.rule, v.apart,
-                     w.weight + {tf_adjustment_sql(con, scheme, config)} AS match_weight
+                     w.weight + {tf_adjustment_sql(con, scheme, model, config)} AS match_weight
               FROM {vectors} v JOIN _pattern_weights w USING ({keys}))""")
     con.unregister("_pattern_weights")
 
