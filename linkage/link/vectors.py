@@ -50,12 +50,15 @@ class Scheme:
         return " + ".join(terms)
 
     def with_household(self, exclusive: bool = False) -> Scheme:
-        """The scheme with the household comparison. Its exclusive level (a record already
-        linked to another member of the other's group) is a category, not a degree: the
-        data decide whether it says "a relative" or "the same person"."""
+        """The scheme with the household comparison. Its levels count co-members, not
+        agreement on a field, and are categories rather than degrees: more linked co-members
+        are often a larger family, whose siblings meet the same count (measured: one linked
+        co-member weighed 4 bits more than two), and a record already linked to another
+        member of the other's group may be a relative or the same person. The data decide,
+        with no order held."""
         labels = HOUSEHOLD_LABELS + ([HOUSEHOLD_EXCLUSIVE] if exclusive else [])
         return Scheme([*self.names, HOUSEHOLD], [*self.labels, labels], self.tf_levels,
-                      {**self.unranked, HOUSEHOLD: {HOUSEHOLD_EXCLUSIVE}})
+                      {**self.unranked, HOUSEHOLD: set(labels)})
 
 
 def scheme_of(config: LinkageConfig) -> Scheme:
