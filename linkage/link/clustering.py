@@ -78,10 +78,17 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
             JOIN (SELECT m.*, c.comp FROM linked.memberships m JOIN _comp c USING (rid)) b
               ON a.comp = b.comp AND a.gid = b.gid AND a.rid < b.rid
             WHERE {co_present("a", "b")}"""
-    chained = ""
+    # Records a chain of links joins but that compare badly with each other (two birth dates
+    # decades apart under one common name) are kept apart: a pair blocking proposed and the
+    # model judged unlikely, and a pair blocking never proposed, scored now, whose values
+    # disagree (a no-information pair weighs the prior, far below any pair that was judged)
+    chained = f"""
+            UNION
+            SELECT rid_l, rid_r FROM linked.pairs
+            WHERE match_weight < {config.clustering.min_pair_weight}"""
     if rescore is not None:
         _score_chained(con, rescore)
-        chained = f"""
+        chained += f"""
             UNION
             SELECT rid_l, rid_r FROM _chained
             WHERE match_weight < {config.clustering.chain_min_weight}"""

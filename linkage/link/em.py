@@ -108,6 +108,9 @@ def ordered_m(m_mass: np.ndarray, u: np.ndarray, prior_pairs: float,
     return m, first
 
 
+min_anchor_pairs = 100
+
+
 def _fill_unreached(m: np.ndarray, u: np.ndarray, reached: np.ndarray,
                     ranked: list[bool]) -> np.ndarray:
     """m for the ranked levels no pair reached: the likelihood ratio of the nearest reached
@@ -128,7 +131,8 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
         *, max_iterations: int = 200, tolerance: float = 1e-7, match_share: float = 0.3,
         best_m: float = 0.9, floor: float = 1e-6, prior_pairs: float = 0.0,
         u_prior_pairs: float = 0.0, ranked: list[list[bool]] | None = None,
-        fixed: Model | None = None, non_match: np.ndarray | None = None) -> Model:
+        anchor: float | None = None, fixed: Model | None = None,
+        non_match: np.ndarray | None = None) -> Model:
     """Estimate lambda, m and u from patterns (rows of level indexes, -1 = no evidence; the
     last index of each comparison is "different") and how many pairs have each pattern.
 
@@ -180,11 +184,16 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
         iteration += 1
         log_m = np.zeros(len(counts))
         log_u = np.zeros(len(counts))
+        terms = []  # each comparison's log Bayes factor per pattern
         for c in range(len(n_levels)):
             g = patterns[:, c]
             seen = g >= 0
+            term = np.zeros(len(counts))
+            term[seen] = np.log(m[c][g[seen]]) - np.log(u[c][g[seen]])
+            terms.append(term)
             log_m[seen] += np.log(m[c][g[seen]])
             log_u[seen] += np.log(u[c][g[seen]])
+        odds = np.log(lam) - np.log1p(-lam) + log_m - log_u
         a = np.log(lam) + log_m
         b = np.log1p(-lam) + log_u
         top = np.maximum(a, b)
@@ -205,7 +214,15 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
             u_mass = u_mass + u_prior_pairs * m[c]
             u_share = np.maximum(u_mass / max(u_mass.sum(), 1e-300), floor)
             u_share /= u_share.sum()
-            m_mass = np.bincount(g[seen], weights=(counts * post)[seen], minlength=k)
+            weight = post
+            if anchor is not None:
+                # Matches judged without this comparison: a pair that others fields make
+                # certain tells what this one looks like among matches; one that only
+                # shares a common name does not get to say a birth date often differs.
+                sure = (odds - terms[c] >= np.log(anchor / (1 - anchor))) & (post > 0)
+                if (counts * sure).sum() >= min_anchor_pairs:
+                    weight = sure.astype(np.float64)
+            m_mass = np.bincount(g[seen], weights=(counts * weight)[seen], minlength=k)
             m_share, first_of[c] = ordered_m(m_mass, u_share, prior_pairs, order[c])
             m_share = np.where(reached[c], np.maximum(m_share, floor), u_share)
             m_share = _fill_unreached(m_share, u_share, reached[c],

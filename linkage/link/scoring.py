@@ -47,7 +47,7 @@ def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
                tolerance=t.tolerance, match_share=share, best_m=t.initial_m_best_level,
                floor=t.min_probability, prior_pairs=t.prior_pairs,
                u_prior_pairs=t.prior_sampled_pairs * sample_weight, ranked=scheme.ranked(),
-               fixed=fixed, non_match=known)
+               anchor=t.m_anchor, fixed=fixed, non_match=known)
 
 
 def tf_floor(scheme: Scheme, model: Model, name: str) -> float:

@@ -129,8 +129,11 @@ class Clustering(Strict):
     # neither (a nameless TANF child and two twins); the pairs wait in the review queue.
     ambiguity_margin: float = Field(default=5.0, ge=0)
     # Two records joined only through others are kept apart when they compare this badly
-    # with each other (match weight in bits: two different SSNs, birth dates years apart).
+    # with each other (match weight in bits: two different SSNs, birth dates years apart)...
     chain_min_weight: float = -20.0
+    # ... or, for a pair blocking proposed and the model scored, when the model found them
+    # this unlikely (match weight in bits, the prior included)
+    min_pair_weight: float = -5.0
 
 
 class Training(Strict):
@@ -152,6 +155,11 @@ class Training(Strict):
     # ... and pseudo-non-matches, in sampled pairs (each standing for many pairs), that keep
     # a level no random pair reached from an unbounded weight
     prior_sampled_pairs: float = Field(default=1.0, ge=0)
+    # What a comparison looks like among matches (its m) is learnt from the pairs the *other*
+    # comparisons make this sure of (leave-one-out), not from every pair's posterior: pairs
+    # that only share a common name (namesakes, correlated with origin as first and last
+    # names are) would otherwise teach that a birth date often differs among matches.
+    m_anchor: Probability | None = 0.99999
     tf_min_share: float = Field(default=1e-5, gt=0, lt=1)  # floor on a value's frequency
 
 
