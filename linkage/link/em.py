@@ -216,10 +216,19 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
             u_share /= u_share.sum()
             weight = post
             if anchor is not None:
-                # Matches judged without this comparison: a pair that others fields make
-                # certain tells what this one looks like among matches; one that only
-                # shares a common name does not get to say a birth date often differs.
-                sure = (odds - terms[c] >= np.log(anchor / (1 - anchor))) & (post > 0)
+                # Matches judged without this comparison: a pair that the others make
+                # certain, and none of them argues against, tells what this one looks like
+                # among matches. A pair that only shares a common name (its birth dates
+                # differ) does not get to say that birth dates often differ among matches,
+                # nor twins (first names differ) that sexes do. With errors independent
+                # from field to field, as the model assumes, the anchors' levels are
+                # distributed as all matches' are.
+                others_agree = np.ones(len(counts), bool)
+                for other, term in enumerate(terms):
+                    if other != c:
+                        others_agree &= term >= 0
+                sure = ((odds - terms[c] >= np.log(anchor / (1 - anchor))) & others_agree
+                        & (post > 0))
                 if (counts * sure).sum() >= min_anchor_pairs:
                     weight = sure.astype(np.float64)
             m_mass = np.bincount(g[seen], weights=(counts * weight)[seen], minlength=k)
