@@ -29,14 +29,16 @@ def child(code: str, *args: str, python: str = sys.executable) -> tuple[float, i
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-# `famlink ingest` of argv[2] (a folder `famlink synth` wrote) into the warehouse argv[1];
-# prints the rows read and rejected
+# `famlink ingest` of argv[2] (a folder `famlink synth` wrote) into the warehouse argv[1], with
+# the source configs of folder argv[3] when given (else configs/sources/); prints the rows read
+# and rejected
 INGEST = """
 import sys
 from pathlib import Path
 from linkage.ingest.run import ingest
 from linkage.warehouse import connect
-summaries = ingest(connect(sys.argv[1]), Path(sys.argv[2]))
+sources = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+summaries = ingest(connect(sys.argv[1]), Path(sys.argv[2]), sources)
 print(sum(s.read for s in summaries), sum(s.rejected for s in summaries))
 """
 

@@ -17,6 +17,10 @@ it, not a tuned re-implementation:
 4. Clusters: connected components of the predicted matches (scipy, sparse, in C); a record that
    matched nothing is a cluster of its own.
 
+With `--link-type link_only` only pairs from two different sources (the records' `system`) are
+kept, as recordlinkage links two DataFrames (its FEBRL4 example); `dedupe_only` and
+`link_and_dedupe` keep every pair.
+
 Blocking follows famlink's rules for a fair comparison: a record whose key for a rule has a
 null in any column is not blocked by that rule (a null key never matches), and a key value
 held by more than `MAX_BLOCK_SIZE` (100) records is skipped, the same max block size famlink
@@ -107,9 +111,11 @@ def capped_keys(records: pd.DataFrame, rule: Sequence[str], max_block_size: int)
 
 
 def candidate_pairs(records: pd.DataFrame, rules: list[list[str]],
-                    max_block_size: int = MAX_BLOCK_SIZE) -> pd.MultiIndex:
+                    max_block_size: int = MAX_BLOCK_SIZE,
+                    link_only: bool = False) -> pd.MultiIndex:
     """Union over rules of the pairs agreeing on every column of the rule, each unordered pair
-    once. Adds the capped key copies (`_rule{i}_{column}`) to `records`."""
+    once (with `link_only`, only pairs from two sources). Adds the capped key copies
+    (`_rule{i}_{column}`) to `records`."""
     indexer = recordlinkage.Index()
     for i, rule in enumerate(rules):
         keys = capped_keys(records, rule, max_block_size)
@@ -117,7 +123,11 @@ def candidate_pairs(records: pd.DataFrame, rules: list[list[str]],
         for name, column in zip(names, rule, strict=True):
             records[name] = keys[column]
         indexer.block(left_on=names)
-    return indexer.index(records)
+    pairs = indexer.index(records)
+    if link_only:
+        system = records["system"].to_numpy()
+        pairs = pairs[system[pairs.get_level_values(0)] != system[pairs.get_level_values(1)]]
+    return pairs
 
 
 def compare(records: pd.DataFrame, pairs: pd.MultiIndex, n_jobs: int) -> pd.DataFrame:
@@ -158,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--records", type=Path, required=True, help="RECORDS.parquet")
     parser.add_argument("--blocking", type=Path, required=True, help="BLOCKING.json")
     parser.add_argument("--out", type=Path, required=True, help="CLUSTERS.parquet to write")
+    parser.add_argument("--link-type", default="dedupe_only",
+                        choices=["dedupe_only", "link_only", "link_and_dedupe"])
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="recordlinkage.Compare(n_jobs=...); -1 for every core (default 1)")
     args = parser.parse_args(argv)
@@ -169,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rules = read_rules(args.blocking, records.columns)
     log(f"read {len(records)} records, {len(rules)} blocking rules", started)
 
-    pairs = candidate_pairs(records, rules)
+    pairs = candidate_pairs(records, rules, link_only=args.link_type == "link_only")
     log(f"pairs found: {len(pairs)}", started)
     features = compare(records, pairs, args.n_jobs)
     log(f"compare done: {features.shape[0]} x {features.shape[1]} features", started)
