@@ -9,7 +9,7 @@ real command) and score the persons against FEBRL's truth, with the measures of
   12 call cluster precision / recall / F1);
 - cluster: a person is right when it holds exactly one true person's records.
 
-The targets are issue 12's; the model work that meets them is in progress, hence xfail.
+The targets are issue 12's.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ FEBRL4_TARGET_F1 = 0.998
 SPLINK_FEBRL4_CLUSTER_F1 = 0.9946
 SPLINK_FEBRL3_PAIRWISE_F1 = 0.9966
 SPLINK_FEBRL3_CLUSTER_F1 = 0.9903
-MODEL_WORK = pytest.mark.xfail(strict=False, reason="issue 12: model work in progress")
 
 
 def _famlink(*args: str) -> str:
@@ -93,14 +92,12 @@ def test_febrl_fixtures_load_whole(tmp_path: Path) -> None:
     assert truth == (10000, 5000)
 
 
-@MODEL_WORK
 def test_febrl4_links_as_well_as_splink_documents(febrl4: dict) -> None:
     assert febrl4["records"] == 10000
     assert febrl4["pairwise_f1"] >= FEBRL4_TARGET_F1, febrl4
     assert febrl4["f1"] >= SPLINK_FEBRL4_CLUSTER_F1, febrl4
 
 
-@MODEL_WORK
 def test_febrl3_at_least_as_accurate_as_splink(febrl3: dict) -> None:
     assert febrl3["records"] == 5000
     assert febrl3["pairwise_f1"] >= SPLINK_FEBRL3_PAIRWISE_F1, febrl3
