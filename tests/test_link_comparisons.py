@@ -15,7 +15,7 @@ from linkage.config import ConfigError
 from linkage.link.blocking import build_candidates
 from linkage.link.em import fit
 from linkage.link.records import build_records
-from linkage.link.settings import check_sql, load_linkage_config
+from linkage.link.settings import LinkageConfig, check_sql, load_linkage_config
 from linkage.link.vectors import scheme_of, vectors_sql
 
 CONFIG = load_linkage_config()
@@ -269,3 +269,19 @@ def test_household_level_of_a_record_already_linked_to_another_member(exclusive:
     assert level[(1, 4)] == ("linked_to_another" if exclusive else "none_linked")
     assert level[(1, 5)] == "no evidence"  # 5 has no group with others
     assert level[(1, 6)] == "none_linked"
+
+
+def test_a_rule_with_weak_keys_keeps_to_its_own_smaller_blocks(tmp_path: Path) -> None:
+    """A ZIP and a name sound are weak keys: the rule's own max_block_size skips a value
+    shared by more records than it allows, where the global limit would pair them all."""
+    people = [{"record_id": f"cs:{i}", "first_name": "Ann", "last_name": f"S{i}",
+               "dob": f"19{50 + i}-01-0{1 + i % 9}", "zip": "94000"} for i in range(12)]
+    con = scenario(tmp_path / "w.duckdb", people)
+    build_records(con, CONFIG)
+    rule = next(r for r in CONFIG.blocking.rules if r.name == "zip_first_name")
+    assert rule.max_block_size is not None and rule.max_block_size < len(people)
+    assert build_candidates(con, CONFIG)["zip_first_name"] == 0
+    data = CONFIG.model_dump()
+    for r in data["blocking"]["rules"]:
+        r["max_block_size"] = None
+    assert build_candidates(con, LinkageConfig.model_validate(data))["zip_first_name"] > 0

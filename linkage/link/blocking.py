@@ -36,8 +36,9 @@ def build_candidates(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> d
     """Write linked.candidates(rid_l, rid_r, rule): each pair once, credited to the first rule
     that finds it. Returns the number of pairs credited to each rule."""
     size = config.blocking.max_block_size
-    found = " UNION ALL ".join(f"SELECT rid_l, rid_r, {i} AS i FROM ({rule_pairs_sql(rule, size)})"
-                               for i, rule in enumerate(config.blocking.rules))
+    found = " UNION ALL ".join(
+        f"SELECT rid_l, rid_r, {i} AS i FROM ({rule_pairs_sql(rule, rule.max_block_size or size)})"
+        for i, rule in enumerate(config.blocking.rules))
     names = ", ".join(f"'{rule.name}'" for rule in config.blocking.rules)
     con.execute(f"""
         CREATE OR REPLACE TABLE linked.candidates AS

@@ -36,6 +36,9 @@ class BlockingRule(Strict):
     name: Name
     keys: list[str] = Field(min_length=1)
     unnest: list[str] = []  # list columns among `keys` to unnest before joining
+    # this rule's own limit on records per key value, where its keys are weak (a ZIP and a
+    # name sound): pairs grow as its square, and the few they find are found in small blocks
+    max_block_size: int | None = Field(default=None, ge=2)
 
 
 class Blocking(Strict):
