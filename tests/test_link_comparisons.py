@@ -274,7 +274,7 @@ def test_household_level_of_a_record_already_linked_to_another_member(exclusive:
 def test_a_rule_with_weak_keys_keeps_to_its_own_smaller_blocks(tmp_path: Path) -> None:
     """A ZIP and a name sound are weak keys: the rule's own max_block_size skips a value
     shared by more records than it allows, where the global limit would pair them all."""
-    people = [{"record_id": f"cs:{i}", "first_name": "Ann", "last_name": f"S{i}",
+    people = [{"record_id": f"cs:{i}", "first_name": "Ann", "last_name": "ABCDEFGHIJKL"[i] + "ROWN",
                "dob": f"19{50 + i}-01-0{1 + i % 9}", "zip": "94000"} for i in range(12)]
     con = scenario(tmp_path / "w.duckdb", people)
     build_records(con, CONFIG)
