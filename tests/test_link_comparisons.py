@@ -285,3 +285,24 @@ def test_a_rule_with_weak_keys_keeps_to_its_own_smaller_blocks(tmp_path: Path) -
     for r in data["blocking"]["rules"]:
         r["max_block_size"] = None
     assert build_candidates(con, LinkageConfig.model_validate(data))["zip_first_name"] > 0
+
+
+def test_namesakes_do_not_teach_that_birth_dates_differ_among_matches() -> None:
+    """Non-matches that agree on a common name far more often than independence allows
+    (first and last names go together within an origin) look to plain EM like matches whose
+    birth dates differ. Learning m from the pairs the other comparisons make certain, with
+    none arguing against (`anchor`), gets the birth date's m back to the truth."""
+    m = [np.array([0.95, 0.05]), np.array([0.99, 0.01]), np.array([0.97, 0.03])]
+    u = [np.array([0.001, 0.999]), np.array([3e-4, 1 - 3e-4]), np.array([1e-6, 1 - 1e-6])]
+    patterns, counts = _draw(m, u, 0.001, 2_000_000)
+    # 5,000 namesakes: same name, other birth date, no SSN to tell them apart
+    namesakes = np.array([[0, 1, -1]])
+    patterns = np.concatenate([patterns, namesakes])
+    counts = np.concatenate([counts, [5000]])
+    names = ["name", "dob", "ssn"]
+    labels = [["exact", "different"]] * 3
+    plain = fit(patterns, counts, names, labels, match_share=0.01, prior_pairs=10)
+    anchored = fit(patterns, counts, names, labels, match_share=0.01, prior_pairs=10,
+                   anchor=0.99999)
+    assert plain.comparisons[1].m[1] > 0.03  # namesakes counted as matches
+    assert anchored.comparisons[1].m[1] == pytest.approx(0.01, abs=0.005)

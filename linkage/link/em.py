@@ -108,7 +108,9 @@ def ordered_m(m_mass: np.ndarray, u: np.ndarray, prior_pairs: float,
     return m, first
 
 
-min_anchor_pairs = 100
+# Below this many anchor pairs (a small list, a comparison few pairs reach) m comes from every
+# pair's posterior, as plain EM has it.
+MIN_ANCHOR_PAIRS = 100
 
 
 def _fill_unreached(m: np.ndarray, u: np.ndarray, reached: np.ndarray,
@@ -117,12 +119,12 @@ def _fill_unreached(m: np.ndarray, u: np.ndarray, reached: np.ndarray,
     ranked level looser than it, else of the nearest closer one (unranked ones keep m = u,
     weight 0)."""
     m = m.copy()
-    anchors = [j for j in range(len(m)) if reached[j] and ranked[j]]
+    known = [j for j in range(len(m)) if reached[j] and ranked[j]]
     for i in range(len(m)):
-        if reached[i] or not ranked[i] or not anchors:
+        if reached[i] or not ranked[i] or not known:
             continue
-        looser = [j for j in anchors if j > i]
-        j = looser[0] if looser else anchors[-1]
+        looser = [j for j in known if j > i]
+        j = looser[0] if looser else known[-1]
         m[i] = u[i] * m[j] / u[j]
     return m
 
@@ -139,6 +141,10 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
     With `fixed`, lambda and the comparisons it holds keep its values and only the others
     are estimated: a comparison added later (household evidence) cannot then pull the model
     toward "same family" instead of "same person".
+
+    With `anchor` (a probability), each comparison's m is learnt from the pairs that the other
+    comparisons alone make at least this sure and none of them argues against (leave-one-out
+    anchors), instead of from every pair's posterior.
 
     Each M-step keeps every comparison's weights in level order (`ordered_m`), with
     `prior_pairs` pseudo-matches shrinking rarely reached levels toward weight 0.
@@ -229,7 +235,7 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
                         others_agree &= term >= 0
                 sure = ((odds - terms[c] >= np.log(anchor / (1 - anchor))) & others_agree
                         & (post > 0))
-                if (counts * sure).sum() >= min_anchor_pairs:
+                if (counts * sure).sum() >= MIN_ANCHOR_PAIRS:
                     weight = sure.astype(np.float64)
             m_mass = np.bincount(g[seen], weights=(counts * weight)[seen], minlength=k)
             m_share, first_of[c] = ordered_m(m_mass, u_share, prior_pairs, order[c])
