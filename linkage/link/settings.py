@@ -142,7 +142,12 @@ class Clustering(Strict):
 class Training(Strict):
     # EM runs over every pair of records: the candidates, and a random sample of the rest,
     # weighted, standing for the pairs that blocking never looks at.
+    # ... as many per record, within these bounds: a small list needs fewer to measure u as
+    # well (FEBRL and a 100,000-record list link the same with 100,000 and 200,000 as with
+    # 500,000), and comparing them is a fixed cost that dominates below a million records
     random_pairs: int = Field(default=1_000_000, ge=1000)
+    random_pairs_per_record: float = Field(default=2.0, gt=0)
+    min_random_pairs: int = Field(default=100_000, ge=1000)
     seed: int = 42
     max_iterations: int = Field(default=200, ge=1)
     tolerance: float = Field(default=1e-7, gt=0)

@@ -122,12 +122,14 @@ def build_vectors(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> None
 
 def build_sample(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> float:
     """Write linked.sample_vectors: comparison vectors of random record pairs that are not
-    candidates, standing for all the pairs blocking never looks at. Returns the weight of one
-    sampled pair (how many non-candidate pairs it represents)."""
-    size, seed = config.training.random_pairs, config.training.seed
+    candidates, standing for all the pairs blocking never looks at, each with its `weight`
+    (how many non-candidate pairs it represents). Returns that weight."""
+    t = config.training
+    seed = t.seed
     n = con.execute("SELECT count(*) FROM linked.records").fetchall()[0][0]
     candidates = con.execute("SELECT count(*) FROM linked.candidates").fetchall()[0][0]
     others = n * (n - 1) // 2 - candidates
+    size = min(t.random_pairs, max(t.min_random_pairs, round(t.random_pairs_per_record * n)))
     draws = min(size, max(others, 0))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sample AS
@@ -138,8 +140,11 @@ def build_sample(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> float
                'random' AS rule
         FROM draws WHERE a <> b
         EXCEPT SELECT rid_l, rid_r, 'random' FROM linked.candidates;
-        CREATE OR REPLACE TABLE linked.sample_vectors AS {vectors_sql(con, config, '_sample')};
+        CREATE OR REPLACE TABLE linked.sample_vectors AS
+        SELECT *, 1.0::DOUBLE AS weight FROM ({vectors_sql(con, config, '_sample')});
         DROP TABLE _sample;
     """)
     kept = con.execute("SELECT count(*) FROM linked.sample_vectors").fetchall()[0][0]
-    return others / kept if kept else 0.0
+    weight = others / kept if kept else 0.0
+    con.execute(f"UPDATE linked.sample_vectors SET weight = {weight!r}")
+    return weight
