@@ -107,6 +107,9 @@ class SourceConfig(Strict):
     path: Column
     id_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
     date_formats: list[Column] = ["%Y-%m-%d"]
+    # tanf_section1: glob patterns (within `path`) of files read as reports whatever their
+    # first line; any other file is read when its first line is a section 1 HEADER
+    files: list[Column] | None = None
     tables: dict[str, TableSpec] = {}
     person: PersonSpec | None = None
     memberships: list[MembershipSpec] = []

@@ -1,15 +1,22 @@
-"""Check the ACF-199 section 1 layouts against a real TANF-app sample file.
+"""Check the ACF-199 section 1 layouts against a real TANF-app sample file, and the TANF reader
+against the files TDRS and TANF-app produce: names without an extension, lines that cannot be
+identified, a quarter delivered twice.
 
-The fixture is HHS/TANF-app's ``small_tanf_section1.txt``; every value asserted below was read
-off that file with the positions of TANF-app's schema definitions.
+The fixtures are HHS/TANF-app's ``small_tanf_section1.txt``, ``ADS.E2J.FTP1.TS142`` and
+``small_bad_tanf_s1.txt`` (tests/fixtures/tanf/README.md); every value asserted below was read
+off those files with the positions of TANF-app's schema definitions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+from pathlib import Path
 
+import duckdb
 import pytest
-from helpers import FIXTURES
+from helpers import ROOT
 
 from linkage.formats.tanf_section1 import (
     ENCRYPTED_FLAG,
@@ -34,12 +41,19 @@ from linkage.formats.tanf_section1 import (
     format_record,
     format_t3_record,
     header_is_encrypted,
+    is_section1_header,
     parse_record,
     parse_t3_children,
     t3_child_fields,
 )
+from linkage.ingest.run import FileSummary, ingest
+from linkage.warehouse import connect
 
-FIXTURE = FIXTURES / "tanf" / "small_tanf_section1.txt"
+TANF_FIXTURES = ROOT / "tests" / "fixtures" / "tanf"
+FIXTURE = TANF_FIXTURES / "small_tanf_section1.txt"
+TDRS_NAMED = TANF_FIXTURES / "ADS.E2J.FTP1.TS142"
+ERROR_TEST = TANF_FIXTURES / "small_bad_tanf_s1.txt"  # TANF-app's error-test file
+SOURCE = ROOT / "configs" / "sources" / "tanf.yaml"
 
 LAYOUTS = {"HEADER": HEADER, "TRAILER": TRAILER, "T1": T1, "T2": T2, "T3": T3}
 
@@ -318,3 +332,221 @@ def test_ssn_known_values_and_errors() -> None:
         encrypt_ssn("12345678X")
     with pytest.raises(ValueError):
         decrypt_ssn("TANFSSN")
+
+
+def test_section1_header_is_told_by_its_first_line(lines: list[str]) -> None:
+    assert is_section1_header(lines[0])
+    assert is_section1_header(TDRS_NAMED.read_text(encoding="ascii").splitlines()[0])
+    assert is_section1_header("\ufeff" + lines[0])  # a byte-order mark before it
+    assert not is_section1_header("HEADER20204C06   TAN1ED")  # section 2, closed cases
+    assert not is_section1_header("HEADER20205A06   TAN1ED")  # no quarter 5
+    assert not is_section1_header(lines[1])
+    assert not is_section1_header("ThisLineShouldError")
+
+
+# ---------------------------------------------------------------------------------------------
+# The reader: which files, which lines, which delivery
+# ---------------------------------------------------------------------------------------------
+def _ingest(tmp_path: Path, files: dict[str, bytes | Path], source: str | None = None,
+            modified: dict[str, int] | None = None,
+            ) -> tuple[duckdb.DuckDBPyConnection, dict[str, FileSummary]]:
+    """Ingest a TANF folder holding `files` (name -> bytes, or a fixture to copy) with the
+    shipped tanf.yaml or the YAML text `source`; `modified` sets files' modification times
+    (seconds). Returns the warehouse and the summaries by file name."""
+    folder = tmp_path / "extracts" / "tanf"
+    folder.mkdir(parents=True)
+    for name, content in files.items():
+        if isinstance(content, Path):
+            shutil.copyfile(content, folder / name)
+        else:
+            (folder / name).write_bytes(content)
+    for name, seconds in (modified or {}).items():
+        os.utime(folder / name, (seconds, seconds))
+    configs = tmp_path / "sources"
+    configs.mkdir()
+    (configs / "tanf.yaml").write_text(source or SOURCE.read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    con = connect(tmp_path / "t.duckdb")
+    summaries = ingest(con, tmp_path / "extracts", configs)
+    return con, {Path(s.file).name: s for s in summaries}
+
+
+def _counts(summary: FileSummary) -> tuple[int, int, int]:
+    return summary.read, summary.staged, summary.rejected
+
+
+def _report(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def _rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str | None, str]]:
+    return [(Path(f).name, line, field, reason) for f, line, field, reason in con.execute(
+        "SELECT file, line, field, reason FROM staged.rejects ORDER BY file, line").fetchall()]
+
+
+def test_files_named_as_tdrs_names_them_are_read(tmp_path: Path) -> None:
+    """`ADS.E2J.FTP1.TS06` and `ADS.E2J.FTP1.TS142` (no extension, one stem) are reports
+    because their first line is a section 1 HEADER; each keeps a raw table of its own."""
+    con, summaries = _ingest(tmp_path, {"ADS.E2J.FTP1.TS06": FIXTURE,
+                                        "ADS.E2J.FTP1.TS142": TDRS_NAMED})
+    assert _counts(summaries["ADS.E2J.FTP1.TS06"]) == (15, 15, 0)
+    assert _counts(summaries["ADS.E2J.FTP1.TS142"]) == (3, 3, 0)
+    people = dict(con.execute("SELECT source_file, count(*) FROM staged.person_records "
+                              "GROUP BY ALL").fetchall())
+    assert {Path(f).name: n for f, n in people.items()} == {
+        "ADS.E2J.FTP1.TS06": 11, "ADS.E2J.FTP1.TS142": 3}  # TS142: an adult and two children
+    tables = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
+    assert tables == {"tanf__ads_e2j_ftp1_ts06", "tanf__ads_e2j_ftp1_ts142"}
+
+
+def test_files_that_are_not_reports_are_named_not_read(tmp_path: Path) -> None:
+    section2 = b"HEADER20204C06   TAN1ED\nTRAILER0000000         \n"  # closed cases
+    con, summaries = _ingest(tmp_path, {"ADS.E2J.FTP1.TS142": TDRS_NAMED,
+                                        "ADS.E2J.FTP2.TS06": section2,
+                                        "README.md": b"# what the state sent\n",
+                                        "cases.csv": b"case,month\n1,202010\n"})
+    for name in ("ADS.E2J.FTP2.TS06", "README.md", "cases.csv"):
+        assert _counts(summaries[name]) == (0, 0, 0)
+        [warning] = summaries[name].warnings
+        assert name in warning and "not read" in warning and "not a TANF section 1" in warning
+    assert _rejects(con) == []
+    files = dict(con.execute("SELECT file, rows_read FROM staged.files").fetchall())
+    assert {Path(f).name: n for f, n in files.items()} == {
+        "ADS.E2J.FTP1.TS142": 3, "ADS.E2J.FTP2.TS06": 0, "README.md": 0, "cases.csv": 0}
+
+
+def test_files_pattern_names_reports_of_any_name(tmp_path: Path, lines: list[str]) -> None:
+    """`files:` reads what it names even without a HEADER (refused, each line with the
+    reason), and replaces the default `*.txt`."""
+    source = "system: tanf\nformat: tanf_section1\npath: tanf\nfiles: ['*.dat']\n"
+    con, summaries = _ingest(tmp_path, {"q4.dat": _report(lines[1:]),  # its HEADER lost
+                                        "closed.dat": b"HEADER20204C06   TAN1ED\nT4\n"
+                                                      b"TRAILER0000001         \n",
+                                        "notes.txt": b"not a report\n",
+                                        "ADS.E2J.FTP1.TS142": TDRS_NAMED}, source)
+    assert _counts(summaries["q4.dat"]) == (15, 0, 15)
+    assert any("no HEADER" in w for w in summaries["q4.dat"].warnings)
+    assert _counts(summaries["closed.dat"]) == (1, 0, 1)  # section 2: refused
+    assert any("TYPE C" in w for w in summaries["closed.dat"].warnings)
+    assert _counts(summaries["notes.txt"]) == (0, 0, 0)
+    assert "*.dat" in summaries["notes.txt"].warnings[0]
+    assert _counts(summaries["ADS.E2J.FTP1.TS142"]) == (3, 3, 0)
+
+
+def test_lines_that_cannot_be_identified_are_rejected(tmp_path: Path) -> None:
+    """TANF-app's error-test file (report month blank on its T1, T2, T3, a line of junk) no
+    longer stops the ingest: each line is rejected with its reason, and the good report beside
+    it is staged."""
+    con, summaries = _ingest(tmp_path, {"small_bad_tanf_s1.txt": ERROR_TEST,
+                                        "ADS.E2J.FTP1.TS06": FIXTURE})
+    assert _counts(summaries["small_bad_tanf_s1.txt"]) == (4, 0, 4)
+    assert _counts(summaries["ADS.E2J.FTP1.TS06"]) == (15, 15, 0)
+    blank_month = "the report month (RPT_MONTH_YEAR) is blank: the line cannot be tied to a month"
+    assert _rejects(con) == [
+        ("small_bad_tanf_s1.txt", 2, "RPT_MONTH_YEAR", blank_month),
+        ("small_bad_tanf_s1.txt", 3, "RPT_MONTH_YEAR", blank_month),
+        ("small_bad_tanf_s1.txt", 4, "RPT_MONTH_YEAR", blank_month),
+        ("small_bad_tanf_s1.txt", 5, "RecordType",
+         "record type Th is not a section 1 record (T1, T2 or T3)"),
+    ]
+    assert con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0] == 11
+
+
+def test_month_and_case_number_must_identify_the_line(tmp_path: Path, lines: list[str]) -> None:
+    bad = list(lines)
+    bad[1] = bad[1][:2] + "202013" + bad[1][8:]  # no 13th month
+    bad[2] = bad[2][:8] + " " * 11 + bad[2][19:]  # blank case number
+    bad[3] = bad[3][:19] + " " * 82  # a T3 line without a child
+    con, summaries = _ingest(tmp_path, {"q.txt": _report(bad)})
+    assert _counts(summaries["q.txt"]) == (15, 12, 3)
+    rejects = _rejects(con)
+    assert [(line, field) for _, line, field, _ in rejects] == [
+        (2, "RPT_MONTH_YEAR"), (3, "CASE_NUMBER"), (4, None)]
+    assert "not a year and month" in rejects[0][3] and "case number" in rejects[1][3]
+    assert "no child" in rejects[2][3]
+    for _, _, _, reason in rejects:  # reasons carry no value of the line
+        assert "202013" not in reason and "11111111112" not in reason
+
+
+def _corrected(lines: list[str]) -> list[str]:
+    """The fixture as a state might send it again: the first adult's birth date corrected,
+    the last family dropped."""
+    fixed = list(lines[:13]) + [lines[-1]]
+    fixed[2] = fixed[2][:21] + "19740115" + fixed[2][29:]
+    return fixed
+
+
+def test_a_quarter_delivered_twice_keeps_the_newer_file(tmp_path: Path,
+                                                         lines: list[str]) -> None:
+    """The newer delivery (modified later; its name sorts first) replaces the older whole: the
+    family it dropped goes too. The older file's lines are rejected naming both files."""
+    con, summaries = _ingest(tmp_path, {"a_resent.txt": _report(_corrected(lines)),
+                                        "b_first.txt": FIXTURE},
+                             modified={"b_first.txt": 1_700_000_000,
+                                       "a_resent.txt": 1_700_086_400})
+    assert _counts(summaries["a_resent.txt"]) == (12, 12, 0)
+    assert _counts(summaries["b_first.txt"]) == (15, 0, 15)
+    rejects = _rejects(con)
+    assert {(file, field) for file, _, field, _ in rejects} == {("b_first.txt", None)}
+    for _, _, _, reason in rejects:
+        assert "superseded by" in reason and "a_resent.txt" in reason
+        assert "modified later" in reason
+    assert any("a_resent.txt" in w and "superseded" in w
+               for w in summaries["b_first.txt"].warnings)
+    assert any("b_first.txt" in w and "replaces" in w
+               for w in summaries["a_resent.txt"].warnings)
+    people = con.execute("SELECT count(*), count(DISTINCT record_id), "
+                         "min(dob) FILTER (source_id = '202010-11111111112-A1') "
+                         "FROM staged.person_records").fetchall()[0]
+    assert people[0] == people[1] == 8 and str(people[2]) == "1974-01-15"
+
+
+def test_deliveries_modified_at_once_go_by_name(tmp_path: Path, lines: list[str]) -> None:
+    con, summaries = _ingest(tmp_path, {"q_1.txt": FIXTURE,
+                                        "q_2.txt": _report(_corrected(lines))},
+                             modified={"q_1.txt": 1_700_000_000, "q_2.txt": 1_700_000_000})
+    assert _counts(summaries["q_2.txt"]) == (12, 12, 0)
+    assert _counts(summaries["q_1.txt"]) == (15, 0, 15)
+    assert "later by name" in _rejects(con)[0][3]
+
+
+@pytest.mark.parametrize("header", [
+    "HEADER20204A06   TAN1EU",  # the same quarter again, adding and updating only
+    "HEADER20211A06   TAN1ED",  # another quarter's report that repeats a family and month
+])
+def test_families_delivered_again_replace_only_themselves(tmp_path: Path, lines: list[str],
+                                                          header: str) -> None:
+    update = [header] + _corrected(lines)[1:4] + ["TRAILER0000003         "]
+    con, summaries = _ingest(tmp_path, {"q.txt": FIXTURE, "update.txt": _report(update)},
+                             modified={"q.txt": 1_700_000_000, "update.txt": 1_700_086_400})
+    assert _counts(summaries["update.txt"]) == (3, 3, 0)
+    assert _counts(summaries["q.txt"]) == (15, 12, 3)
+    rejects = _rejects(con)
+    assert [(file, line) for file, line, _, _ in rejects] == [("q.txt", 2), ("q.txt", 3),
+                                                              ("q.txt", 4)]
+    assert all("update.txt" in r and "same family and month" in r for *_, r in rejects)
+    assert any("3 lines superseded" in w for w in summaries["q.txt"].warnings)
+    dob = con.execute("SELECT dob FROM staged.person_records "
+                      "WHERE source_id = '202010-11111111112-A1'").fetchall()
+    assert [str(d) for (d,) in dob] == ["1974-01-15"]
+    assert con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0] == 11
+
+
+def test_one_files_trouble_never_stops_the_ingest(tmp_path: Path, lines: list[str]) -> None:
+    """Everything at once: a TDRS-named report, its resubmission, TANF-app's error-test file,
+    a file cut short, and a stray file; every file balances and the good lines are staged."""
+    con, summaries = _ingest(tmp_path, {
+        "ADS.E2J.FTP1.TS06": FIXTURE, "ADS.E2J.FTP1.TS06.resent": _report(_corrected(lines)),
+        "small_bad_tanf_s1.txt": ERROR_TEST, "cut.txt": _report(lines[:7]),
+        "ADS.E2J.FTP1.TS142": TDRS_NAMED, "Thumbs.db": b"\x00\x01binary"},
+        # the error-test file reports the same state and quarter: delivered first here, or
+        # its empty delivery would replace the quarter
+        modified={"small_bad_tanf_s1.txt": 1_600_000_000, "ADS.E2J.FTP1.TS06": 1_700_000_000,
+                  "ADS.E2J.FTP1.TS06.resent": 1_700_086_400})
+    assert {name: _counts(s) for name, s in summaries.items()} == {
+        "ADS.E2J.FTP1.TS06": (15, 0, 15), "ADS.E2J.FTP1.TS06.resent": (12, 12, 0),
+        "small_bad_tanf_s1.txt": (4, 0, 4), "cut.txt": (6, 0, 6),
+        "ADS.E2J.FTP1.TS142": (3, 3, 0), "Thumbs.db": (0, 0, 0)}
+    assert con.execute("SELECT count(*) - count(DISTINCT record_id), count(*) "
+                       "FROM staged.person_records").fetchall()[0] == (0, 8 + 3)

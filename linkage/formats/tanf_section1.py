@@ -27,6 +27,7 @@ missing values as blanks, never as zeros.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ __all__ = [
     "Field",
     "HEADER",
     "RECORD_LENGTH",
+    "REPORT_IDENTITY",
+    "SECTION1_HEADER",
     "SSN_DECRYPTION_MAP",
     "SSN_ENCRYPTION_MAP",
     "T1",
@@ -48,11 +51,13 @@ __all__ = [
     "T3_MIN_LENGTH",
     "T3_PREFIX",
     "TRAILER",
+    "UPDATE_ADD",
     "decrypt_ssn",
     "encrypt_ssn",
     "format_record",
     "format_t3_record",
     "header_is_encrypted",
+    "is_section1_header",
     "parse_record",
     "parse_t3_children",
     "shift_fields",
@@ -128,6 +133,20 @@ HEADER: tuple[Field, ...] = _layout(
 #: Header field that says whether SSNs in the file are encrypted, and the value meaning "yes".
 ENCRYPTION_FIELD = "ENCRYPTION"
 ENCRYPTED_FLAG = "E"
+
+#: The start of a section 1 (active cases) report: "HEADER", a 4-digit year, quarter 1-4 and
+#: TYPE "A". TDRS names its files ``ADS.E2J.FTP1.TS06`` (no extension), so a reader tells a
+#: report by this first line, never by its name.
+SECTION1_HEADER = re.compile(r"HEADER\d{4}[1-4]A")
+
+#: The HEADER fields that make two files the same report: one state (or tribe), program, quarter
+#: and section. A second file with the same values is a resubmission; TANF-app keeps one
+#: version per state, year, quarter and section, the latest submitted.
+REPORT_IDENTITY = ("YEAR", "QUARTER", "TYPE", "STATE_FIPS", "TRIBE_CODE", "PROGRAM_TYPE")
+
+#: UPDATE value of a resubmission that adds and updates records ("U") instead of replacing the
+#: whole report ("N" new, "D" delete and replace): only the families it holds replace earlier ones.
+UPDATE_ADD = "U"
 
 # --------------------------------------------------------------------------------------------
 # TRAILER (23 characters), e.g. "TRAILER0002643         "
@@ -411,6 +430,16 @@ def decrypt_ssn(text: str) -> str:
     if bad:
         raise ValueError(f"not an encrypted SSN, unexpected characters {bad}: {text!r}")
     return text.translate(_DECRYPT_TABLE)
+
+
+def is_section1_header(line: str) -> bool:
+    """True when ``line`` is the HEADER of a section 1 report (a UTF-8 byte-order mark before it
+    is allowed).
+
+    Why: a folder of TANF files holds names like ``ADS.E2J.FTP1.TS142``; what a file is shows in
+    its first line.
+    """
+    return SECTION1_HEADER.match(line.removeprefix("\ufeff")) is not None
 
 
 def header_is_encrypted(header_line: str) -> bool:
