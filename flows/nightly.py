@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 from linkage.evaluate import evaluate, evaluate_families, write_report
 from linkage.families.build import build_families
 from linkage.families.settings import load_marts_config
+from linkage.ingest.loaded import IngestError
 from linkage.ingest.run import ingest
 from linkage.link.run import link
 from linkage.link.settings import load_linkage_config
@@ -39,11 +40,15 @@ def generate_extracts(persons: int, seed: int, out: Path, hmis_version: str | No
 
 
 @task(name="ingest extracts")
-def ingest_extracts(extracts: Path, db: Path) -> dict:
+def ingest_extracts(extracts: Path, db: Path, config_dir: Path | None = None,
+                    settings_path: Path | None = None, only: list[str] | None = None) -> dict:
+    """Load the sources whose folders exist; fail, once they are in, if one the run expected
+    is missing (the flow then stops before linking an incomplete warehouse)."""
     logger = get_run_logger()
     con = connect(db)
     try:
-        summaries = ingest(con, extracts, progress=logger.info)
+        summaries = ingest(con, extracts, config_dir, progress=logger.info,
+                           settings_path=settings_path, only=only)
     finally:
         con.close()
     for s in summaries:
@@ -51,8 +56,14 @@ def ingest_extracts(extracts: Path, db: Path) -> dict:
                     f"{s.staged:,}", f"{s.rejected:,}")
         for warning in s.warnings:
             logger.warning(warning)
+    for skip in summaries.skipped:
+        (logger.error if skip.expected else logger.info)("%s: not loaded, %s", skip.name,
+                                                         skip.reason)
+    if summaries.missing:
+        raise IngestError(summaries.missing_message())
     return {"files": len(summaries), "read": sum(s.read for s in summaries),
-            "rejected": sum(s.rejected for s in summaries)}
+            "rejected": sum(s.rejected for s in summaries),
+            "not_loaded": [skip.name for skip in summaries.skipped]}
 
 
 @task(name="link persons")
@@ -104,8 +115,15 @@ def evaluate_links(truth: Path, db: Path) -> dict:
 
 @flow(name="nightly")
 def nightly(workdir: str = "data/nightly", extracts: str | None = None, persons: int = 10_000,
-            seed: int = 1, hmis_version: str | None = None) -> dict:
-    """Run the nightly pipeline; with no `extracts` folder given, on synthetic data."""
+            seed: int = 1, hmis_version: str | None = None, config: str | None = None,
+            settings: str | None = None, only: list[str] | None = None) -> dict:
+    """Run the nightly pipeline; with no `extracts` folder given, on synthetic data.
+
+    `config`, `settings` and `only` are `famlink ingest`'s `--config` (folder of source
+    configs), `--settings` (configs/ingest.yaml's rules) and `--only` (the sources to load):
+    a site that sends one system alone, or maps its own layout, schedules the flow with them.
+    Plain strings, since Prefect stores a scheduled run's parameters as JSON.
+    """
     logger = get_run_logger()
     root = Path(workdir)
     if extracts is None:
@@ -117,7 +135,8 @@ def nightly(workdir: str = "data/nightly", extracts: str | None = None, persons:
             raise FileNotFoundError(f"extracts folder {extracts_dir} does not exist")
     logger.info("extracts ready in %s", extracts_dir)
     db = root / "famlink.duckdb"
-    counts = ingest_extracts(extracts_dir, db)
+    counts = ingest_extracts(extracts_dir, db, Path(config) if config else None,
+                             Path(settings) if settings else None, only)
     linked = link_persons(db)
     lists = families_and_marts(db)
     accuracy = None

@@ -7,9 +7,11 @@ of the library, never imports Prefect.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,6 +23,9 @@ from rich.progress import (
 from rich.table import Table
 
 from linkage.config import ConfigError
+
+if TYPE_CHECKING:  # the commands import the library when run, so that --help stays quick
+    from linkage.ingest.run import SkippedSource
 
 console = Console(stderr=True)
 
@@ -67,16 +72,49 @@ def synth(persons: int, seed: int, out: Path, hmis_version: str | None,
         console.print(f"  {name}: {rows:,} rows")
 
 
+def split_names(_ctx: click.Context, _param: click.Parameter,
+                value: str | None) -> list[str] | None:
+    """`--only hmis,tanf` as a list of source names (None: every configured source)."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise click.BadParameter("name at least one source, e.g. --only hmis,tanf")
+    return names
+
+
+# The options `ingest`, `nightly` and `schedule` share: which sources, configured how.
+SOURCES_OPTION = click.option(
+    "--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Folder of source configs (default: configs/sources/).")
+SETTINGS_OPTION = click.option(
+    "--settings", "settings_path", type=click.Path(dir_okay=False, path_type=Path),
+    default=None, help="Rules for all sources (default: configs/ingest.yaml).")
+ONLY_OPTION = click.option(
+    "--only", callback=split_names, default=None, metavar="NAME[,NAME...]",
+    help="Load only these sources (names of their configs, e.g. hmis,tanf); the others are "
+         "not expected.")
+
+
+def print_skipped(skipped: list[SkippedSource]) -> None:
+    """Name every configured source that was not loaded: red if the run expected it."""
+    for skip in skipped:
+        colour = "red" if skip.expected else "yellow"
+        # unwrapped, markup escaped: the folder is a path to copy, and may hold brackets
+        console.print(f"[{colour}]not loaded:[/] {escape(f'{skip.name}: {skip.reason}')}",
+                      soft_wrap=True)
+
+
 @cli.command()
 @click.option("--data", type=click.Path(file_okay=False, exists=True, path_type=Path),
               required=True, help="Folder of the extracts (what `famlink synth --out` wrote).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="DuckDB warehouse file to load into (created if missing).")
-@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder of source configs (default: configs/sources/).")
-@click.option("--settings", "settings_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Rules for all sources (default: configs/ingest.yaml).")
-def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | None) -> None:
+@SOURCES_OPTION
+@SETTINGS_OPTION
+@ONLY_OPTION
+def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | None,
+           only: list[str] | None) -> None:
     """Load the extracts into DuckDB: raw, staged, rejects with reasons."""
     from linkage.ingest.loaded import IngestError
     from linkage.ingest.run import AccountingError
@@ -95,7 +133,7 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
                 status.update("\n".join(steps.values()))
 
             summaries = run_ingest(con, data, config_dir, progress=show,
-                                   settings_path=settings_path)
+                                   settings_path=settings_path, only=only)
     except (ConfigError, IngestError, AccountingError, WarehouseBusy) as exc:
         raise click.ClickException(str(exc)) from None
     table = Table(title=f"ingested into {db}")
@@ -110,9 +148,12 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
     for s in summaries:
         for warning in s.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
+    print_skipped(summaries.skipped)
     persons = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
     console.print(f"[green]{persons:,} person records staged; every file balances "
                   f"(read = staged + rejected).")
+    if summaries.missing:
+        raise click.ClickException(summaries.missing_message())
 
 
 def _warehouse(db: Path):  # noqa: ANN202 - a DuckDB connection

@@ -12,7 +12,19 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+# The rules are edited in the repository's configs/; a wheel carries a copy of them inside the
+# package (setup.py puts it there), since an installed famlink has no repository beside it.
+_PACKAGED_CONFIGS = Path(__file__).resolve().parent / "configs"
+_CHECKOUT_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def _config_dir() -> Path:
+    """The installed copy when famlink was installed from a wheel, else the checkout's configs/
+    (a source checkout or an editable install, where editing configs/ takes effect at once)."""
+    return _PACKAGED_CONFIGS if _PACKAGED_CONFIGS.is_dir() else _CHECKOUT_CONFIGS
+
+
+CONFIG_DIR = _config_dir()
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -105,6 +105,9 @@ class SourceConfig(Strict):
     format: Literal["csv", "parquet", "hmis_csv", "tanf_section1"]
     # folder of the files: relative to the extracts folder given to `famlink ingest`, or absolute
     path: Column
+    # the folder may be absent (a system not every site runs): `famlink ingest` then loads the
+    # others and exits 0; a missing folder of any other source fails the run once the rest is in
+    optional: bool = False
     id_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
     date_formats: list[Column] = ["%Y-%m-%d"]
     # tanf_section1: glob patterns (within `path`) of files read as reports whatever their

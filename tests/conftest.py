@@ -2,6 +2,10 @@
 
 Prefect gets its own home under build/ (never the user's) and is kept offline; these are set
 before anything imports Prefect.
+
+No test may read a file beside the repository (../shared, ../data): a clone with nothing beside
+it must pass, in CI and on a new machine. `helpers.guard_the_repository_edge` makes such a read
+fail the test that made it, wherever the suite runs.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, guard_the_repository_edge
+
+guard_the_repository_edge()  # before any test, fixture or import of the code under test
 
 PREFECT_HOME = ROOT / "build" / "test-prefect-home"
 PREFECT_HOME.mkdir(parents=True, exist_ok=True)  # Prefect's SQLite cannot create the folder

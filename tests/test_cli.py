@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from helpers import ROOT, read_csv
+import click
+import duckdb
+import pytest
+from click.testing import CliRunner
+from helpers import CONFIGS, ROOT, read_csv
 
 from linkage.formats import tanf_section1
 
@@ -113,3 +118,134 @@ def test_ingest_bad_settings_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert f"{settings}: shared_address.min_groups = 'one'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- The systems that are there (issue 13, item 4) -------------------------------------------
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """150 persons' four extracts, generated once for the tests that take some of them away."""
+    from synthetic_data.generate import synthesize
+
+    out = tmp_path_factory.mktemp("population")
+    synthesize(150, 21, out)
+    return out / "extracts"
+
+
+def _extracts_of(population: Path, tmp_path: Path, *systems: str) -> Path:
+    """An extracts folder holding only `systems`' folders (what an agency sent)."""
+    data = tmp_path / "extracts"
+    for system in systems:
+        shutil.copytree(population / system, data / system)
+    return data
+
+
+def _staged_systems(db: Path) -> set[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT DISTINCT system FROM staged.person_records").fetchall()
+    return {row[0] for row in rows}
+
+
+def test_ingest_of_an_hmis_export_alone_loads_it_and_names_the_missing(
+        population: Path, tmp_path: Path) -> None:
+    """No cw/, cs/ or tanf/ folder: HMIS is loaded all the same, each missing source is named
+    and the run fails, since nothing said those sources might be absent."""
+    data = _extracts_of(population, tmp_path, "hmis")
+    result = _run("ingest", "--data", str(data), "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "no file" not in result.stderr
+    assert "Client.csv" in result.stderr  # loaded and summarized
+    for source in ("cs", "cw", "tanf"):
+        assert f"not loaded: {source}: no folder {data / source}" in result.stderr
+    assert "configured source(s) missing: cs (" in result.stderr and "--only" in result.stderr
+    assert _staged_systems(tmp_path / "w.duckdb") == {"hmis"}
+
+
+def test_ingest_only_the_sources_named(population: Path, tmp_path: Path) -> None:
+    """`--only hmis,tanf`: those two are loaded, the others are not expected (and a source
+    present but not named is left alone)."""
+    data = _extracts_of(population, tmp_path, "hmis", "tanf", "cw")
+    result = _run("ingest", "--data", str(data), "--db", str(tmp_path / "w.duckdb"),
+                  "--only", "hmis,tanf")
+    assert result.returncode == 0, result.stderr
+    assert "not loaded: cw: not in --only" in result.stderr
+    assert "not loaded: cs: not in --only" in result.stderr
+    assert _staged_systems(tmp_path / "w.duckdb") == {"hmis", "tanf"}
+
+
+def test_ingest_only_a_source_that_is_missing_fails(population: Path, tmp_path: Path) -> None:
+    data = _extracts_of(population, tmp_path, "hmis")
+    result = _run("ingest", "--data", str(data), "--db", str(tmp_path / "w.duckdb"),
+                  "--only", "hmis,tanf")
+    assert result.returncode != 0
+    assert f"not loaded: tanf: no folder {data / 'tanf'}" in result.stderr
+    assert "not loaded: cs" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ingest_only_an_unknown_source_is_one_clear_line(population: Path,
+                                                         tmp_path: Path) -> None:
+    data = _extracts_of(population, tmp_path, "hmis")
+    result = _run("ingest", "--data", str(data), "--db", str(tmp_path / "w.duckdb"),
+                  "--only", "hmsi")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "--only hmsi: no such source (configured: cs, cw, hmis, tanf)" in result.stderr
+
+
+def test_ingest_optional_sources_may_be_missing(population: Path, tmp_path: Path) -> None:
+    """`optional: true` in a source's YAML: its folder may be absent and the run succeeds."""
+    sources = tmp_path / "sources"
+    shutil.copytree(CONFIGS / "sources", sources)
+    for name in ("cs", "cw"):
+        path = sources / f"{name}.yaml"
+        path.write_text(path.read_text() + "optional: true\n")
+    data = _extracts_of(population, tmp_path, "hmis", "tanf")
+    result = _run("ingest", "--data", str(data), "--db", str(tmp_path / "w.duckdb"),
+                  "--config", str(sources))
+    assert result.returncode == 0, result.stderr
+    assert f"not loaded: cs: no folder {data / 'cs'} (optional)" in result.stderr
+    assert _staged_systems(tmp_path / "w.duckdb") == {"hmis", "tanf"}
+    (sources / "tanf.yaml").write_text((sources / "tanf.yaml").read_text() + "optional: maybe\n")
+    result = _run("ingest", "--data", str(data), "--db", str(tmp_path / "w.duckdb"),
+                  "--config", str(sources))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"{sources / 'tanf.yaml'}: optional = 'maybe'" in result.stderr
+
+
+class _FlowStub:
+    """Stands for the nightly flow: records how the command calls it (running the real flow
+    is tests/test_flow.py's job)."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def __call__(self, **parameters: object) -> dict:
+        self.calls.append(parameters)
+        raise click.ClickException("stub: stop here")
+
+    def serve(self, **kwargs: object) -> None:
+        self.calls.append(kwargs)
+
+
+def test_nightly_and_schedule_pass_config_settings_and_only_to_the_flow(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Like `famlink ingest`, the flow commands take --config, --settings and --only, and
+    hand them on as absolute paths (a scheduled run starts in another folder)."""
+    import flows.nightly
+    from flows.cli import cli
+
+    stub = _FlowStub()
+    monkeypatch.setattr(flows.nightly, "nightly", stub)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    monkeypatch.chdir(tmp_path)
+    given = ["--config", "my_sources", "--settings", "my_ingest.yaml", "--only", "hmis, tanf"]
+    expected = {"config": str(tmp_path / "my_sources"),
+                "settings": str(tmp_path / "my_ingest.yaml"), "only": ["hmis", "tanf"]}
+    runner = CliRunner()
+    result = runner.invoke(cli, ["nightly", "--extracts", "x", *given])
+    assert "stub: stop here" in result.output
+    assert stub.calls[-1] == {"workdir": "data/nightly", "extracts": "x", "persons": 10_000,
+                              "seed": 1, "hmis_version": None, **expected}
+    result = runner.invoke(cli, ["schedule", "--cron", "0 3 * * *", *given])
+    assert result.exit_code == 0, result.output
+    assert stub.calls[-1] == {"name": "nightly", "cron": "0 3 * * *", "parameters": {
+        "workdir": "data/nightly", "extracts": None, **expected}}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import read_csv
+from helpers import CONFIGS, read_csv
 
 from flows.nightly import nightly
+from linkage.ingest.loaded import IngestError
+from synthetic_data.generate import synthesize
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -34,3 +37,27 @@ def test_nightly_generates_then_ingests(tmp_path: Path) -> None:
 def test_nightly_refuses_a_missing_extracts_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         nightly(workdir=str(tmp_path), extracts=str(tmp_path / "missing"))
+
+
+def test_nightly_loads_the_systems_that_are_there(tmp_path: Path) -> None:
+    """An HMIS export alone: the flow fails (naming the missing sources) unless it is told,
+    with `only` or with source configs that mark the others `optional: true`."""
+    synthesize(300, 7, tmp_path / "synthetic")
+    extracts = tmp_path / "extracts"
+    shutil.copytree(tmp_path / "synthetic" / "extracts" / "hmis", extracts / "hmis")
+    with pytest.raises(IngestError, match=r"missing: cs \(no folder .*\); tanf \(no folder"):
+        nightly(workdir=str(tmp_path / "w1"), extracts=str(extracts), only=["hmis", "cs", "tanf"])
+
+    sources = tmp_path / "sources"
+    shutil.copytree(CONFIGS / "sources", sources)
+    for name in ("cs", "cw", "tanf"):
+        (sources / f"{name}.yaml").write_text(
+            (sources / f"{name}.yaml").read_text() + "optional: true\n")
+    settings = tmp_path / "ingest.yaml"
+    settings.write_text((CONFIGS / "ingest.yaml").read_text())
+    result = nightly(workdir=str(tmp_path / "w2"), extracts=str(extracts), config=str(sources),
+                     settings=str(settings))
+    assert result["not_loaded"] == ["cs", "cw", "tanf"] and result["read"] > 0
+    with duckdb.connect(result["db"], read_only=True) as con:
+        systems = con.execute("SELECT DISTINCT system FROM staged.person_records").fetchall()
+    assert systems == [("hmis",)]

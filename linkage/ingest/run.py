@@ -2,12 +2,17 @@
 
 For every file, rows read = rows staged + rows rejected, and no row is both; `account` checks it
 in DuckDB and refuses to finish a run in which a row went missing.
+
+An agency often sends one system's extract alone (an HMIS export, no CW, CS or TANF), so the
+sources whose folders exist are loaded and the others are named in the result: a source the
+run did not ask for (`only`) or that may be absent (`optional: true`) is expected to be missing,
+any other is an error for the caller to report once the rest is in.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +45,39 @@ class FileSummary:
     rejected: int
     top_reasons: list[tuple[str, int]]
     warnings: list[str]
+
+
+@dataclass(frozen=True)
+class SkippedSource:
+    """A configured source that this run did not load, and why."""
+
+    name: str
+    folder: Path
+    reason: str
+    # the run expected it (not excluded by `only`, not `optional: true`): its absence is an error
+    expected: bool
+
+
+class IngestSummary(list[FileSummary]):
+    """The files loaded (a list of FileSummary, as callers iterate it) and the configured
+    sources that were not loaded."""
+
+    def __init__(self, files: list[FileSummary], skipped: list[SkippedSource]) -> None:
+        super().__init__(files)
+        self.skipped = skipped
+
+    @property
+    def missing(self) -> list[SkippedSource]:
+        """Sources the run expected but whose folder is not there: the run is incomplete."""
+        return [s for s in self.skipped if s.expected]
+
+    def missing_message(self) -> str:
+        """Why the run counts as failed although the other sources loaded, and the two ways
+        to say that a source may be absent."""
+        return ("configured source(s) missing: "
+                + "; ".join(f"{s.name} ({s.reason})" for s in self.missing)
+                + ". To load the others alone, name them with --only, or set `optional: true` "
+                  "in the missing source's YAML.")
 
 
 READERS: dict[str, Callable] = {"csv": ingest_mapped, "parquet": ingest_mapped,
@@ -133,26 +171,60 @@ def _size(root: Path, source: SourceConfig) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def select_sources(sources: dict[str, SourceConfig], root: Path,
+                   only: Collection[str] | None = None,
+                   ) -> tuple[dict[str, SourceConfig], list[SkippedSource]]:
+    """The sources to read (selected by `only`, default all, and with a folder) and those
+    skipped, each with its reason. A name in `only` that no config has is an error, so that a
+    typo does not load nothing quietly."""
+    if only is not None:
+        unknown = sorted(set(only) - set(sources))
+        if unknown:
+            raise IngestError(f"--only {','.join(unknown)}: no such source (configured: "
+                              f"{', '.join(sorted(sources))})")
+    chosen: dict[str, SourceConfig] = {}
+    skipped: list[SkippedSource] = []
+    for name, source in sources.items():
+        folder = source_folder(root, source)
+        if only is not None and name not in only:
+            skipped.append(SkippedSource(name, folder, "not in --only", expected=False))
+        elif folder.is_dir():
+            chosen[name] = source
+        elif source.optional:
+            skipped.append(SkippedSource(name, folder, f"no folder {folder} (optional)",
+                                         expected=False))
+        else:
+            skipped.append(SkippedSource(name, folder, f"no folder {folder}", expected=True))
+    return chosen, skipped
+
+
 def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None = None,
            progress: Callable[[str], None] | None = None,
-           settings_path: Path | None = None) -> list[FileSummary]:
-    """Load every source under `data` (its extracts folder) into raw and staged.
+           settings_path: Path | None = None,
+           only: Collection[str] | None = None) -> IngestSummary:
+    """Load the sources under `data` (its extracts folder) whose folders exist into raw and
+    staged; the others are listed in the result's `skipped` (and `missing`, if expected).
 
     `config_dir`: the source configs (default configs/sources/); `settings_path`: the rules
     for all sources (default configs/ingest.yaml). Both are validated before anything is read.
+    `only`: the names of the sources to load (default: every configured source).
     """
     sources: dict[str, SourceConfig] = load_sources(config_dir)
     settings = load_ingest_settings(settings_path)
     root = extracts_folder(data)
     if not root.is_dir():
         raise IngestError(f"{data}: no such folder")
+    chosen, skipped = select_sources(sources, root, only)
+    if progress:
+        for skip in skipped:
+            progress(f"{skip.name}: not loaded, {skip.reason}")
     with bulk_load(con):
         staging.reset(con)
-        summaries = _read_sources(con, sources, root, progress)
+        summaries = _read_sources(con, chosen, root, progress)
         if progress:
             progress("flagging addresses shared by many cases (shelters, offices)")
         mark_shared_addresses(con, settings.shared_address.min_groups)
-    return summaries
+    return IngestSummary(summaries, skipped)
 
 
 def _read_sources(con: duckdb.DuckDBPyConnection, sources: dict[str, SourceConfig], root: Path,
