@@ -20,6 +20,14 @@ Sources (column names and code values are HUD's public specification; no code wa
   converter (``csv_transformer.rb``, commit 22771954) copies those three files unchanged.
 * FY2022 living-situation codes and their FY2024 equivalents: HUD FY2022/FY2024 CSV specs
   (mapping as in greenriver ``hud_twenty_twenty_two_to_twenty_twenty_four`` living situations).
+* FY2020 ("HMIS CSV Format Specifications FY2020 v1.8") and FY2022 ("2022 v1.x") column orders,
+  and which columns hold dates: the importer of greenriver/hmis-warehouse, the open-source peer
+  famlink is measured against: ``app/models/concerns/hmis_structure/<file>.rb``,
+  ``hmis_configuration(version: '2020' / '2022')`` -- client.rb (commit eca80739), enrollment.rb
+  and project.rb (03f4d64b), exit.rb (1be52fa7, which also pins FY2026 Exit = FY2024 Exit),
+  export.rb (0e133ca9) and organization.rb (06492222). Its FY2024 lists agree column for column
+  with the DataLab export above. FY2020's Export.csv has no ``CSVVersion`` (it arrived in
+  FY2022), so such an export is told apart by its headers (``version_from_headers``).
 """
 
 from __future__ import annotations
@@ -33,30 +41,40 @@ import re
 #: The Export.csv ``CSVVersion`` value this project writes for each format version.
 CSV_VERSION: dict[str, str] = {"2024": "2024 v1.3", "2026": "2026 v1.0"}
 
-#: Format versions ``version_of`` recognises. FY2022 is recognised (old exports still arrive and
-#: carry 2-digit living situations) but has no column layout here.
-KNOWN_VERSIONS: tuple[str, ...] = ("2022", "2024", "2026")
+#: Format versions famlink reads: the fiscal year of HUD's HMIS CSV specification.
+KNOWN_VERSIONS: tuple[str, ...] = ("2020", "2022", "2024", "2026")
 
-_CSV_VERSION_RE = re.compile(r"^\s*(\d{4})\s*v\s*\d+(?:\.\d+)*\s*$", re.IGNORECASE)
+# How exports write CSVVersion: "2024 v1.3", "FY2024", "2024", "fy 2024 v1.3", "2024v1.3",
+# "FY24", "2024 version 1.3". A two-digit year is read only after "FY" ("24 v1.3" is not a year).
+_CSV_VERSION_RE = re.compile(
+    r"^\s*(?:FY\s*(?P<yy>\d{2})(?!\d)|(?:FY\s*)?(?P<yyyy>\d{4})(?!\d))"
+    r"(?:\s*[-_,]?\s*(?:v|ver\.?|version)?\s*\d+(?:\.\d+)*)?\s*$",
+    re.IGNORECASE,
+)
 
 
 def version_of(csv_version: str) -> str:
-    """Map an Export.csv ``CSVVersion`` value (e.g. ``"2024 v1.3"``) to ``"2022"``/``"2024"``/
-    ``"2026"``.
+    """Map an Export.csv ``CSVVersion`` value to ``"2020"``/``"2022"``/``"2024"``/``"2026"``,
+    however the exporting software wrote it (``"2024 v1.3"``, ``"FY2024"``, ``"2024"``,
+    ``"fy 2022 v1.0"``).
 
     Why: HUD revises the point release (``v1.0`` ... ``v1.3``) without changing which code lists
-    and columns apply, so the ingest must key on the fiscal year only -- but must refuse anything
-    it does not know rather than guess a layout and mis-read every column.
+    and columns apply, and vendors spell the field every way, so the ingest keys on the fiscal
+    year only -- but refuses a value it cannot read rather than guess a layout and mis-read
+    every column (the ingest then tells the layout by the files' headers).
     """
     if not isinstance(csv_version, str):
         raise ValueError(f"CSVVersion must be a string like '2024 v1.3', got {csv_version!r}")
     match = _CSV_VERSION_RE.match(csv_version)
-    if match is None or match.group(1) not in KNOWN_VERSIONS:
+    year = None
+    if match is not None:
+        year = match.group("yyyy") or f"20{match.group('yy')}"
+    if year not in KNOWN_VERSIONS:
         raise ValueError(
-            f"Unknown HMIS CSVVersion {csv_version!r}: expected '<year> v<release>' with year "
-            f"one of {', '.join(KNOWN_VERSIONS)} (e.g. '2024 v1.3' or '2026 v1.0')"
+            f"Unknown HMIS CSVVersion {csv_version!r}: expected a fiscal year, one of "
+            f"{', '.join(KNOWN_VERSIONS)} (e.g. '2024 v1.3', 'FY2022' or '2026')"
         )
-    return match.group(1)
+    return year
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,10 +174,113 @@ _EXIT: tuple[str, ...] = (
     "DateUpdated", "UserID", "DateDeleted", "ExportID",
 )  # fmt: skip
 
-#: HUD column order per format version ("2024", "2026") and file name without ``.csv``.
+# FY2020 and FY2022 (hmis-warehouse hmis_structure, see the module docstring). Export.csv gained
+# CSVVersion in FY2022 and ImplementationID in FY2024.
+_EXPORT_2020: tuple[str, ...] = tuple(c for c in _EXPORT if c not in ("CSVVersion",
+                                                                     "ImplementationID"))
+_EXPORT_2022: tuple[str, ...] = tuple(c for c in _EXPORT if c != "ImplementationID")
+
+# FY2020 spelt the organization's flag VictimServicesProvider (FY2022: VictimServiceProvider).
+_ORGANIZATION_2020: tuple[str, ...] = tuple(
+    "VictimServicesProvider" if c == "VictimServiceProvider" else c for c in _ORGANIZATION)
+
+# FY2020/FY2022: emergency shelters were one ProjectType (1) with a TrackingMethod (0 entry/exit,
+# 3 night-by-night), which FY2024 folded into ProjectType 0 and 1; HMISParticipatingProject
+# moved to HMISParticipation.csv in FY2024.
+_PROJECT_2020: tuple[str, ...] = (
+    "ProjectID", "OrganizationID", "ProjectName", "ProjectCommonName", "OperatingStartDate",
+    "OperatingEndDate", "ContinuumProject", "ProjectType", "HousingType",
+    "ResidentialAffiliation", "TrackingMethod", "HMISParticipatingProject", "TargetPopulation",
+    "PITCount", "DateCreated", "DateUpdated", "UserID", "DateDeleted", "ExportID",
+)  # fmt: skip
+_PROJECT_2022: tuple[str, ...] = tuple(
+    column for old in _PROJECT_2020
+    for column in ((old, "HOPWAMedAssistedLivingFac") if old == "TargetPopulation" else (old,)))
+
+# FY2020: one Gender column (3.06, codes in GENDER_2020), race "NativeHIOtherPacific", Ethnicity.
+_CLIENT_2020: tuple[str, ...] = (
+    "PersonalID", "FirstName", "MiddleName", "LastName", "NameSuffix", "NameDataQuality", "SSN",
+    "SSNDataQuality", "DOB", "DOBDataQuality", "AmIndAKNative", "Asian", "BlackAfAmerican",
+    "NativeHIOtherPacific", "White", "RaceNone", "Ethnicity", "Gender", "VeteranStatus",
+    "YearEnteredService", "YearSeparated", "WorldWarII", "KoreanWar", "VietnamWar",
+    "DesertStorm", "AfghanistanOEF", "IraqOIF", "IraqOND", "OtherTheater", "MilitaryBranch",
+    "DischargeStatus", "DateCreated", "DateUpdated", "UserID", "DateDeleted", "ExportID",
+)  # fmt: skip
+
+# FY2022: gender as 0/1 columns Female, Male, NoSingleGender, Transgender, Questioning (plus
+# GenderNone); race "NativeHIPacific".
+_CLIENT_2022: tuple[str, ...] = tuple(
+    column for old in _CLIENT_2020
+    for column in {
+        "NativeHIOtherPacific": ("NativeHIPacific",),
+        "Gender": ("Female", "Male", "NoSingleGender", "Transgender", "Questioning",
+                   "GenderNone"),
+    }.get(old, (old,)))
+
+_ENROLLMENT_2020: tuple[str, ...] = (
+    "EnrollmentID", "PersonalID", "ProjectID", "EntryDate", "HouseholdID", "RelationshipToHoH",
+    "LivingSituation", "LengthOfStay", "LOSUnderThreshold", "PreviousStreetESSH",
+    "DateToStreetESSH", "TimesHomelessPastThreeYears", "MonthsHomelessPastThreeYears",
+    "DisablingCondition", "DateOfEngagement", "MoveInDate", "DateOfPATHStatus",
+    "ClientEnrolledInPATH", "ReasonNotEnrolled", "WorstHousingSituation", "PercentAMI",
+    "LastPermanentStreet", "LastPermanentCity", "LastPermanentState", "LastPermanentZIP",
+    "AddressDataQuality", "DateOfBCPStatus", "EligibleForRHY", "ReasonNoServices",
+    "RunawayYouth", "SexualOrientation", "SexualOrientationOther", "FormerWardChildWelfare",
+    "ChildWelfareYears", "ChildWelfareMonths", "FormerWardJuvenileJustice",
+    "JuvenileJusticeYears", "JuvenileJusticeMonths", "UnemploymentFam", "MentalHealthIssuesFam",
+    "PhysicalDisabilityFam", "AlcoholDrugAbuseFam", "InsufficientIncome", "IncarceratedParent",
+    "ReferralSource", "CountOutreachReferralApproaches", "UrgentReferral", "TimeToHousingLoss",
+    "ZeroIncome", "AnnualPercentAMI", "FinancialChange", "HouseholdChange", "EvictionHistory",
+    "SubsidyAtRisk", "LiteralHomelessHistory", "DisabledHoH", "CriminalRecord", "SexOffender",
+    "DependentUnder6", "SingleParent", "HH5Plus", "IraqAfghanistan", "FemVet",
+    "HPScreeningScore", "ThresholdScore", "VAMCStation", "DateCreated", "DateUpdated", "UserID",
+    "DateDeleted", "ExportID",
+)  # fmt: skip
+
+_ENROLLMENT_2022: tuple[str, ...] = (
+    "EnrollmentID", "PersonalID", "ProjectID", "EntryDate", "HouseholdID", "RelationshipToHoH",
+    "LivingSituation", "LengthOfStay", "LOSUnderThreshold", "PreviousStreetESSH",
+    "DateToStreetESSH", "TimesHomelessPastThreeYears", "MonthsHomelessPastThreeYears",
+    "DisablingCondition", "DateOfEngagement", "MoveInDate", "DateOfPATHStatus",
+    "ClientEnrolledInPATH", "ReasonNotEnrolled", "WorstHousingSituation", "PercentAMI",
+    "LastPermanentStreet", "LastPermanentCity", "LastPermanentState", "LastPermanentZIP",
+    "AddressDataQuality", "ReferralSource", "CountOutreachReferralApproaches",
+    "DateOfBCPStatus", "EligibleForRHY", "ReasonNoServices", "RunawayYouth",
+    "SexualOrientation", "SexualOrientationOther", "FormerWardChildWelfare",
+    "ChildWelfareYears", "ChildWelfareMonths", "FormerWardJuvenileJustice",
+    "JuvenileJusticeYears", "JuvenileJusticeMonths", "UnemploymentFam",
+    "MentalHealthDisorderFam", "PhysicalDisabilityFam", "AlcoholDrugUseDisorderFam",
+    "InsufficientIncome", "IncarceratedParent", "VAMCStation", "TargetScreenReqd",
+    "TimeToHousingLoss", "AnnualPercentAMI", "LiteralHomelessHistory", "ClientLeaseholder",
+    "HOHLeaseholder", "SubsidyAtRisk", "EvictionHistory", "CriminalRecord", "IncarceratedAdult",
+    "PrisonDischarge", "SexOffender", "DisabledHoH", "CurrentPregnant", "SingleParent",
+    "DependentUnder6", "HH5Plus", "CoCPrioritized", "HPScreeningScore", "ThresholdScore",
+    "DateCreated", "DateUpdated", "UserID", "DateDeleted", "ExportID",
+)  # fmt: skip
+
+# FY2020 and FY2022 Exit: FY2024's without DestinationSubsidyType (added with 3-digit codes).
+_EXIT_2020: tuple[str, ...] = tuple(c for c in _EXIT if c != "DestinationSubsidyType")
+
+#: HUD column order per format version (see ``KNOWN_VERSIONS``) and file name without ``.csv``.
 #: Why: the generator must write exactly these headers in this order, and the ingest uses them to
 #: detect a wrong or mixed-version export before trusting any value.
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "2020": {
+        "Export": _EXPORT_2020,
+        "Organization": _ORGANIZATION_2020,
+        "Project": _PROJECT_2020,
+        "Client": _CLIENT_2020,
+        "Enrollment": _ENROLLMENT_2020,
+        "Exit": _EXIT_2020,
+    },
+    "2022": {
+        "Export": _EXPORT_2022,
+        "Organization": _ORGANIZATION,
+        "Project": _PROJECT_2022,
+        "Client": _CLIENT_2022,
+        "Enrollment": _ENROLLMENT_2022,
+        "Exit": _EXIT_2020,
+    },
     "2024": {
         "Export": _EXPORT,
         "Organization": _ORGANIZATION,
@@ -179,6 +300,59 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "Exit": _EXIT,
     },
 }
+
+#: The files whose headers tell the layout apart when Export.csv does not say it: only Client
+#: and Enrollment changed columns in every version (Exit is the same in FY2024 and FY2026).
+LAYOUT_FILES: tuple[str, ...] = ("Client", "Enrollment")
+
+
+def version_from_headers(headers: dict[str, set[str]]) -> str | None:
+    """The version whose Client and Enrollment columns are closest to ``headers`` (file name
+    without ``.csv`` -> its header's column names), or None when no layout is clearly closest.
+
+    Why: FY2020 exports carry no CSVVersion, and some exports leave it blank or write something
+    unreadable; the headers are then the only witness. "Closest" is the fewest columns in one
+    and not the other, summed over the files, so a vendor's extra or missing column does not
+    throw the choice (FY2026 without its C4 columns, greenriver's FY2026 ``HispanicLatinaeo``).
+    A layout that shares fewer than half its columns with the files is no match at all.
+    """
+    distance: dict[str, int] = {}
+    for version, files in COLUMNS.items():
+        shared = total = differ = 0
+        for name in LAYOUT_FILES:
+            if name not in headers:
+                continue
+            layout = set(files[name])
+            shared += len(layout & headers[name])
+            total += len(layout)
+            differ += len(layout ^ headers[name])
+        if total and shared * 2 >= total:
+            distance[version] = differ
+    if not distance:
+        return None
+    best = min(distance.values())
+    closest = [version for version, d in distance.items() if d == best]
+    return closest[0] if len(closest) == 1 else None
+
+
+#: HUD columns that hold a date (``yyyy-mm-dd`` in the specification), in the files famlink reads.
+DATE_COLUMNS: frozenset[str] = frozenset({
+    "DOB", "EntryDate", "DateToStreetESSH", "DateOfEngagement", "MoveInDate",
+    "DateOfPATHStatus", "DateOfBCPStatus", "ExitDate", "AftercareDate", "OperatingStartDate",
+    "OperatingEndDate", "ExportStartDate", "ExportEndDate",
+})  # fmt: skip
+
+#: HUD columns that hold a date and time (``yyyy-mm-dd hh:mm:ss``).
+DATETIME_COLUMNS: frozenset[str] = frozenset({
+    "DateCreated", "DateUpdated", "DateDeleted", "ExportDate",
+})  # fmt: skip
+
+#: 2.02.C TrackingMethod (FY2020/FY2022 Project.csv) for ProjectType 1 (emergency shelter).
+TRACKING_METHOD: dict[int, str] = {0: "Entry/Exit Date", 3: "Night-by-Night"}
+
+#: FY2020/FY2022 ProjectType 1 (emergency shelter) becomes FY2024's 1 "Night-by-Night" when its
+#: TrackingMethod is this code, else 0 "Entry Exit"; every other ProjectType kept its code.
+TRACKING_NIGHT_BY_NIGHT: int = 3
 
 #: FY2024 3.06 Gender columns (one 0/1 column per response, plus GenderNone for 8/9/99).
 #: Removed in FY2026, where 4.21 ``Sex`` replaces them.
@@ -293,6 +467,18 @@ DOB_DATA_QUALITY: dict[int, str] = {
     2: "Approximate or partial DOB reported",
     8: "Client doesn't know",
     9: "Client prefers not to answer",
+    99: "Data not collected",
+}
+
+#: 3.06.1 Gender (FY2020): one code per client in Client.Gender.
+GENDER_2020: dict[int, str] = {
+    0: "Female",
+    1: "Male",
+    2: "Trans Female (MTF or Male to Female)",
+    3: "Trans Male (FTM or Female to Male)",
+    4: "Gender non-conforming (i.e. not exclusively male or female)",
+    8: "Client doesn't know",
+    9: "Client refused",
     99: "Data not collected",
 }
 
