@@ -117,6 +117,7 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
            only: list[str] | None) -> None:
     """Load the extracts into DuckDB: raw, staged, rejects with reasons."""
     from linkage.ingest.loaded import IngestError
+    from linkage.ingest.quality import quality_table
     from linkage.ingest.run import AccountingError
     from linkage.ingest.run import ingest as run_ingest
     from linkage.warehouse import WarehouseBusy, connect
@@ -149,6 +150,8 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
         for warning in s.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
     print_skipped(summaries.skipped)
+    if (lost := quality_table(con)) is not None:  # staged.quality's top entries
+        console.print(lost)
     persons = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
     console.print(f"[green]{persons:,} person records staged; every file balances "
                   f"(read = staged + rejected).")

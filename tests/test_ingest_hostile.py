@@ -3,6 +3,13 @@ nothing crashes, and for every file rows read = rows staged + rows rejected."""
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import hashlib
+import io
+import lzma
+import random
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -260,3 +267,216 @@ def test_fixed_width_lines_are_numbered_as_in_the_file(tmp_path: Path, content: 
     assert load_lines(con, inspect(path), "report") == len(lines)
     assert con.execute("SELECT _line, text FROM raw.report ORDER BY _line").fetchall() == \
         list(enumerate(lines, start=1))
+
+
+# --- files no CSV reader takes as they are (issue 13, item 2) ----------------------------------
+# Each is rejected (the whole file, or each line that cannot be read) with its reason in
+# staged.rejects, and every other file and source still loads: a second, clean source `kids`
+# is ingested beside `people` in each of these tests.
+
+KIDS = CONFIG.replace("system: county", "system: kids").replace("path: people", "path: kids")
+CLEAN = HEADER + b"".join(ROWS)
+
+
+def _beside_a_clean_source(tmp_path: Path, files: dict[str, bytes]):
+    """Ingest `files` as the folder of source `people` and a clean source `kids` beside it:
+    (people's summaries, the warehouse). Every file must balance, and kids load whole."""
+    import duckdb
+
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "people.yaml").write_text(CONFIG)
+    (tmp_path / "sources" / "kids.yaml").write_text(KIDS)
+    for name, content in files.items():
+        (tmp_path / "data" / "people" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / "people" / name).write_bytes(content)
+    (tmp_path / "data" / "kids").mkdir(parents=True)
+    (tmp_path / "data" / "kids" / "people.csv").write_bytes(CLEAN)
+    con = connect(tmp_path / "h.duckdb")
+    summaries = ingest(con, tmp_path / "data", tmp_path / "sources")
+    for s in summaries:
+        assert s.read == s.staged + s.rejected
+    assert con.execute("SELECT count(*) FROM staged.person_records WHERE source = 'kids'"
+                       ).fetchall()[0][0] == 3
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    return [s for s in summaries if s.source == "people"], con
+
+
+def _rejects(con) -> list[tuple]:  # noqa: ANN001 - a DuckDB connection
+    return con.execute("SELECT file, line, field, reason, text FROM staged.rejects "
+                       "WHERE source = 'people' ORDER BY line").fetchall()
+
+
+def test_random_bytes_are_rejected_as_a_file_not_a_traceback(tmp_path: Path) -> None:
+    noise = random.Random(7).randbytes(2 * 2**20)
+    [summary], con = _beside_a_clean_source(tmp_path, {"people.csv": noise})
+    [(file, line, field, reason, text)] = _rejects(con)
+    assert file.endswith("people.csv") and line is None and field is None and text is None
+    assert reason.startswith("not a text file")
+    assert (summary.read, summary.staged) == (0, 0)
+    # no warning about its encoding or NUL bytes: what its bytes look like no longer matters
+    assert not [w for w in summary.warnings if "UTF-8" in w or "NUL" in w]
+
+
+@pytest.mark.parametrize("name, pack", [
+    ("people.csv.gz", gzip.compress),
+    ("people.csv", gzip.compress),  # a gzip stream named as the CSV file itself
+    ("people.csv.bz2", bz2.compress),
+    ("people.csv.xz", lzma.compress),
+    ("export.zip", lambda data: _zip({"extract/people.csv": data, "README.txt": b"hi"})),
+    ("people.csv", lambda data: _zip({"persons_2024.csv": data})),  # its one member
+])
+def test_compressed_extracts_are_read(tmp_path: Path, name: str, pack) -> None:  # noqa: ANN001
+    [summary], con = _beside_a_clean_source(tmp_path, {name: pack(CLEAN)})
+    assert (summary.read, summary.staged, summary.rejected) == (3, 3, 0)
+    delivered = tmp_path / "data" / "people" / name
+    assert summary.file.startswith(str(delivered))
+    assert con.execute("SELECT first_name FROM staged.person_records WHERE source = 'people' "
+                       "ORDER BY source_line").fetchall() == [("ANA",), ("BO",), ("CY",)]
+    [sha] = con.execute("SELECT sha256 FROM staged.files WHERE source = 'people'").fetchall()[0]
+    if name.endswith((".gz", ".bz2", ".xz")):  # the hash of the delivered file, to check it by
+        assert sha == hashlib.sha256(delivered.read_bytes()).hexdigest()
+    if name == "export.zip":
+        assert summary.file == f"{delivered}!extract/people.csv"
+    if name == "people.csv":
+        assert any("its name does not say so" in w for w in summary.warnings)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("content, why", [
+    (_zip({"report.pdf": b"%PDF-1.4", "notes.txt": b"x"}), "no file named like people.csv"),
+    (_zip({"xl/workbook.xml": b"<x/>", "[Content_Types].xml": b"<x/>"}), "Excel workbook"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "Excel 97-2003"),
+    (gzip.compress(CLEAN)[:12] + b"\xff" * 40, "corrupt"),
+    (b"PAR1" + bytes(100), "set `format: parquet`"),
+])
+def test_what_cannot_hold_the_table_is_rejected_with_its_reason(tmp_path: Path,
+                                                                content: bytes, why: str) -> None:
+    [summary], con = _beside_a_clean_source(tmp_path, {"people.csv": content})
+    [(_, line, _, reason, _)] = _rejects(con)
+    assert line is None and why in reason and summary.staged == 0
+
+
+def test_a_gzip_stream_cut_short_is_read_as_far_as_it_goes(tmp_path: Path) -> None:
+    rows = b"".join(b"%d,DE,FOX,1970-01-01,,F\n" % n for n in range(4, 20_000))
+    packed = gzip.compress(CLEAN + rows)
+    [summary], con = _beside_a_clean_source(tmp_path, {"people.csv.gz": packed[:-100]})
+    assert summary.staged > 15_000 and any("ends early" in w for w in summary.warnings)
+
+
+def test_an_unterminated_quote_costs_its_own_line_only(tmp_path: Path) -> None:
+    """DuckDB would read everything after the quote as one value; the lines after it are
+    read on their own instead, and the one with the quote is rejected."""
+    lines = [b"%d,ANA,DIAZ,1990-01-02,212456789,F\n" % n for n in range(2, 301)]
+    lines[98] = b'100,"ANA,DIAZ,1990-01-02,212456789,F\n'  # line 100
+    [summary], con = _beside_a_clean_source(tmp_path, {"people.csv": HEADER + b"".join(lines)})
+    [(_, line, _, reason, text)] = _rejects(con)
+    assert line == 100 and "never closes" in reason and text is None
+    assert (summary.read, summary.staged, summary.rejected) == (299, 298, 1)
+    staged = con.execute("SELECT source_id, source_line FROM staged.person_records "
+                         "WHERE source = 'people' AND source_line > 98 ORDER BY 2 LIMIT 3"
+                         ).fetchall()
+    assert staged == [("99", 99), ("101", 101), ("102", 102)]  # each on its own line
+
+
+def test_a_line_over_the_readers_limit_is_rejected_without_its_value(tmp_path: Path) -> None:
+    lines = [b"%d,ANA,DIAZ,1990-01-02,,F\n" % n for n in range(2, 21)]
+    lines[8] = b"10,ANA," + b"Q" * (50 * 2**20) + b",1990-01-02,,F\n"  # line 10, 50 MB
+    [summary], con = _beside_a_clean_source(tmp_path, {"people.csv": HEADER + b"".join(lines)})
+    [(_, line, _, reason, text)] = _rejects(con)
+    assert line == 10 and "longer than the reader's limit" in reason and "QQ" not in reason
+    assert text is None and (summary.staged, summary.rejected) == (18, 1)
+
+
+def test_mixed_line_endings_are_read_as_line_ends(tmp_path: Path) -> None:
+    """CRLF and LF (and a lone CR) in one file, as HMIS vendors' exports have them: every
+    line is read, no value keeps a CR, and a quoted value keeps its own line break."""
+    content = (HEADER.replace(b"\n", b"\r\n") + ROWS[0] + ROWS[1].replace(b"\n", b"\r\n")
+               + b'3,"CY\r\nJO",ROE,2001-12-31,,M\r' + b"4,DE,FOX,1970-01-01,,F\n")
+    [summary], con = _beside_a_clean_source(tmp_path, {"people.csv": content})
+    assert (summary.read, summary.staged, summary.rejected) == (4, 4, 0)
+    assert con.execute("SELECT count(*) FROM staged.person_records WHERE source = 'people' "
+                       "AND (sex IS NULL OR contains(last_name_raw, chr(13)))"
+                       ).fetchall()[0][0] == 0
+    assert con.execute("SELECT first FROM raw.people__people WHERE id = '3'"
+                       ).fetchall() == [("CY\r\nJO",)]
+    assert any("mixed" in w for w in summary.warnings)
+
+
+def test_utf16_text_is_read(tmp_path: Path) -> None:
+    content = "id,first,last,dob,ssn,sex\r\n1,JOSÉ,DIAZ,1990-01-02,,M\r\n".encode("utf-16")
+    [summary], con = _beside_a_clean_source(tmp_path, {"people.csv": content})
+    assert summary.staged == 1
+    assert con.execute("SELECT first_name_raw FROM staged.person_records WHERE source = "
+                       "'people'").fetchall() == [("JOSÉ",)]
+
+
+@pytest.mark.parametrize("damage", [set(), {1_000, 150_000, 299_999}])
+def test_the_careful_path_keeps_every_line_number(tmp_path: Path, damage: set[int]) -> None:
+    """A file DuckDB cannot read as it is (here: its line ends change half-way) goes through
+    the careful path; its rows and rejects keep the lines of the file, with quoted values
+    across lines and lines DuckDB then rejects (a field too many) in between."""
+    import duckdb
+
+    from linkage.ingest.reading import inspect, load_csv
+
+    path = tmp_path / "big.csv"
+    with open(path, "wb") as fh:
+        fh.write(b"line,name\r\n")
+        for line in range(2, 300_002):
+            end = b"\r\n" if line < 150_000 else b"\n"
+            if line in damage:
+                fh.write(b"%d,x,extra%s" % (line, end))
+            elif line % 1000 == 0:  # a quoted value across two lines counts as one line
+                fh.write(b'%d,"person\n%d"%s' % (line, line, end))
+            else:
+                fh.write(b"%d,person %d%s" % (line, line, end))
+    con = duckdb.connect()
+    con.execute("SET threads = 2; CREATE SCHEMA raw")
+    info = inspect(path)
+    rejects = load_csv(con, info, "big")
+    assert any("mixed" in w for w in info.warnings)
+    assert sorted(r.line for r in rejects) == sorted(damage)
+    assert all(r.text and r.text.startswith(f"{r.line},") for r in rejects)
+    wrong = con.execute("SELECT count(*) FROM raw.big WHERE _line <> line::BIGINT OR "
+                        "replace(name, chr(10), ' ') <> 'person ' || line").fetchall()[0][0]
+    assert wrong == 0
+    assert con.execute("SELECT count(*) FROM raw.big").fetchall()[0][0] == 300_000 - len(damage)
+
+
+def test_an_hmis_export_with_mixed_line_endings_reads_as_the_clean_one(small: Path,
+                                                                        tmp_path: Path) -> None:
+    """HMIS vendors' exports mix CRLF and LF (hmis-warehouse corrects it): the generic reader
+    reads such files to the same rows as the clean export, and says so."""
+    import shutil
+
+    from helpers import ROOT
+
+    counts = {}
+    for kind in ("clean", "mixed"):
+        root = tmp_path / kind
+        shutil.copytree(small / "extracts" / "hmis", root / "data" / "hmis")
+        (root / "sources").mkdir()
+        shutil.copy(ROOT / "configs" / "sources" / "hmis.yaml", root / "sources")
+        if kind == "mixed":
+            for name in ("Client.csv", "Enrollment.csv", "Exit.csv"):
+                path = root / "data" / "hmis" / name
+                lines = path.read_bytes().replace(b"\r\n", b"\n").split(b"\n")
+                path.write_bytes(b"".join(line + (b"\r\n" if n % 2 else b"\n")
+                                          for n, line in enumerate(lines[:-1])))
+        con = connect(root / "w.duckdb")
+        summaries = ingest(con, root / "data", root / "sources")
+        counts[kind] = con.execute(
+            "SELECT (SELECT count(*) FROM staged.rejects), (SELECT list(record_id ORDER BY "
+            "record_id) FROM staged.person_records), (SELECT count(*) FROM staged.events), "
+            "(SELECT count(*) FROM staged.person_records WHERE contains(first_name_raw || "
+            "last_name_raw, chr(13)))").fetchall()[0]
+        warned = [w for s in summaries for w in s.warnings if "mixed" in w]
+        assert len(warned) == (3 if kind == "mixed" else 0)
+    assert counts["mixed"] == counts["clean"] and counts["clean"][0] == 0

@@ -4,6 +4,10 @@ other person list.
 Row checks run in DuckDB: a required field left empty, a key seen before, a membership or event
 that names a person the person file does not have. A failing row goes to `staged.rejects` with
 its line and the field at fault; the rest is staged.
+
+A table's file may come compressed (`persons.csv.gz`) or inside a ZIP archive of the folder
+(`linkage.ingest.unpacking`); a file that cannot hold the table (random bytes, a workbook, a
+corrupt archive) is rejected as a whole with the reason, and the source's other files load.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.ingest import staging
+from linkage.ingest import staging, unpacking
 from linkage.ingest.loaded import IngestError, LoadedFile, Progress, without_rejects
 from linkage.ingest.reading import (
     PROVENANCE,
@@ -33,9 +37,15 @@ def raw_name(source: str, table: str) -> str:
 
 
 def find_file(folder: Path, pattern: str, source: str) -> Path:
+    """The one file of `folder` matching `pattern`; failing that, its compressed copy or the
+    ZIP archive that holds it (read by `load_table`)."""
     matches = sorted(folder.glob(pattern))
+    notes: list[str] = []
+    if not matches and folder.is_dir():
+        matches, notes = unpacking.find(folder, pattern)
     if not matches:
-        raise IngestError(f"source {source}: no file {pattern!r} in {folder}")
+        why = f" ({'; '.join(notes)})" if notes else ""
+        raise IngestError(f"source {source}: no file {pattern!r} in {folder}{why}")
     if len(matches) > 1:
         raise IngestError(f"source {source}: {len(matches)} files match {pattern!r} in {folder}; "
                           f"name one file per table")
@@ -50,16 +60,11 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
     `known_ids`/`record_column`: rows whose `record_column` is not among the person ids in the
     relation `known_ids` are rejected (a participant with no person record).
     """
-    info = inspect(path, spec.encoding, text=fmt != "parquet")
-    label = str(path)
     name = raw_name(source_name, table)
-    plain = _id_columns(source, table, spec)
-    if fmt == "parquet":
-        rejects = _load_parquet(con, info, name, label, plain)
-    else:
-        rejects = load_csv(con, info, name, spec.delimiter, label, plain)
+    info, label, rejects, warnings = _read(con, spec, path, fmt, name,
+                                           _id_columns(source, table, spec))
     loaded = LoadedFile(source_name, source.system, table, info, f"raw.{quote(name)}",
-                        f"valid_{name}", label, fmt, warnings=list(info.warnings))
+                        f"valid_{name}", label, fmt, warnings=warnings)
     staging.insert_rejects(con, source_name, source.system, rejects)
     columns = staging.columns_of(con, loaded.raw)
     rows = without_nul(con, info, loaded.raw, name, columns)
@@ -99,8 +104,9 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
                        || {value} || ' has no person record in the source'
                 FROM {rows} WHERE {value} IS NOT NULL
                   AND {value} NOT IN (SELECT id FROM {known_ids})""")
+    refused = any(r.line is None for r in rejects)  # no columns to speak of
     for column in _mapped_columns(source, table):
-        if column not in columns and not missing and not column.startswith("_"):
+        if column not in columns and not missing and not refused and not column.startswith("_"):
             loaded.warnings.append(f"{label}: mapped column {column!r} is not in the file; "
                                    f"its values are left empty")
     if checks:
@@ -114,6 +120,29 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
     con.execute(f"CREATE OR REPLACE TEMP VIEW {loaded.valid} AS SELECT * FROM {rows} "
                 f"{without_rejects(con, label)}")
     return loaded
+
+
+def _read(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, fmt: str, name: str,
+          plain: set[str]) -> tuple[FileInfo, str, list[Reject], list[str]]:
+    """Read the file `path` delivered for a table into `raw.<name>`: (its info, its label,
+    the lines or the file rejected, warnings). A compressed file or a ZIP archive is read
+    through its decompressed content (`unpacking.unpacked`)."""
+    text = fmt != "parquet"
+    with unpacking.unpacked(path, spec.file, text) as delivered:
+        label = delivered.label
+        if delivered.path is None:  # nothing in it can be the table: an empty raw table
+            info = inspect(path, text=False)
+            info.has_nul = False
+            raw_table(con, f"raw.{quote(name)}", info, label, [("_line", "BIGINT")])
+            return info, label, [Reject(label, None, None, str(delivered.refused))], []
+        info = inspect(delivered.path, spec.encoding, text=text, label=label)
+        if delivered.sha256:
+            info.sha256 = delivered.sha256
+        if fmt == "parquet":
+            rejects = _load_parquet(con, info, name, label, plain)
+        else:
+            rejects = load_csv(con, info, name, spec.delimiter, label, plain)
+    return info, label, rejects, delivered.warnings + info.warnings
 
 
 def _mapped_columns(source: SourceConfig, table: str) -> list[str]:

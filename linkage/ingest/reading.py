@@ -1,9 +1,16 @@
 """Reading extract files into `raw.*` tables exactly as they are, with their provenance.
 
 One Python pass over each file's bytes computes its SHA-256 and decides its encoding (UTF-8 with
-or without BOM, else Latin-1; a file mixing both stays UTF-8 and DuckDB rejects the lines that
-are not); DuckDB then does the parsing. A CSV line DuckDB cannot parse is kept as a reject with
-its line number, so rows read = rows in raw + rows rejected, always.
+or without BOM, UTF-16 with its BOM, else Latin-1; a file mixing UTF-8 and Latin-1 stays UTF-8
+and DuckDB rejects the lines that are not); DuckDB then does the parsing. A CSV line DuckDB
+cannot parse is kept as a reject with its line number, so rows read = rows in raw + rows
+rejected, always.
+
+When DuckDB cannot read a CSV file at all (not text, line endings that change half-way, a quote
+that never closes, a line over its 16 MB limit), `linkage.ingest.salvage` makes a clean copy,
+setting the unreadable lines aside as rejects, and DuckDB reads that; a file with nothing to
+read is rejected as a whole, with the reason. That path is taken only after the fast read
+failed, so clean files cost what they did.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.ingest import salvage
 from linkage.warehouse import literal, quote
 
 _MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
@@ -25,13 +34,16 @@ _MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 PROVENANCE = ("_file", "_sha256", "_line", "_loaded_at")
 _VIRTUAL = set(PROVENANCE) - {"_line"}
 _CHUNK = 1 << 23
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# DuckDB's reader limit, kept (a longer line is rejected, see `salvage`)
+MAX_LINE_SIZE = salvage.MAX_RECORD_BYTES
 
 
 @dataclass
 class FileInfo:
     path: Path
     sha256: str
-    encoding: str  # "utf-8" or "latin-1"
+    encoding: str  # "utf-8", "latin-1" or "utf-16"
     size: int
     warnings: list[str] = field(default_factory=list)
     # NUL bytes somewhere in the file: its values need them removed (`without_nul`)
@@ -49,20 +61,25 @@ class Reject:
     text: str | None = None
 
 
-def inspect(path: Path, encoding: str = "auto", text: bool = True) -> FileInfo:
+def inspect(path: Path, encoding: str = "auto", text: bool = True,
+            label: str | None = None) -> FileInfo:
     """Hash the file and settle its encoding in one streaming pass.
 
     `text=False` (Parquet): only the hash; its bytes say nothing of the strings inside, so its
-    values are treated as possibly holding NUL characters.
+    values are treated as possibly holding NUL characters. `label`: how warnings name the file
+    (the delivered name of a file read from a decompressed copy).
     """
+    label = label or str(path)
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8, multibyte, nul, size = True, False, False, 0
+    utf8, multibyte, nul, size, utf16 = True, False, False, 0, False
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
+            if not size:  # Excel's "Unicode text": its NUL bytes are half of every character
+                utf16 = text and encoding == "auto" and chunk.startswith(_UTF16_BOMS)
             size += len(chunk)
             digest.update(chunk)
-            if not text:
+            if not text or utf16:
                 continue
             nul = nul or b"\x00" in chunk
             # ASCII is UTF-8, and checking for it costs a tenth of decoding; unless the last
@@ -83,14 +100,17 @@ def inspect(path: Path, encoding: str = "auto", text: bool = True) -> FileInfo:
         return info
     if encoding != "auto":
         info.encoding = encoding
+    elif utf16:
+        info.encoding = "utf-16"
+        info.warnings.append(f"{label}: UTF-16 text; read as such")
     elif not utf8 and not multibyte:
         info.encoding = "latin-1"
-        info.warnings.append(f"{path}: not UTF-8; read as Latin-1")
+        info.warnings.append(f"{label}: not UTF-8; read as Latin-1")
     elif not utf8:
-        info.warnings.append(f"{path}: mixes UTF-8 and other bytes; lines that are not UTF-8 "
+        info.warnings.append(f"{label}: mixes UTF-8 and other bytes; lines that are not UTF-8 "
                              f"are rejected")
     if nul:
-        info.warnings.append(f"{path}: contains NUL bytes; they are removed from values")
+        info.warnings.append(f"{label}: contains NUL bytes; they are removed from values")
     return info
 
 
@@ -101,8 +121,9 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     `_file`, `_sha256`, `_line` (the record's line, the header being line 1) and `_loaded_at`
     (see `create_raw`, and there for `plain`).
 
-    Returns the lines DuckDB could not parse (too many or too few fields, bad quoting, bytes
-    that are not UTF-8) as rejects; those lines are not in the raw table.
+    Returns the lines that could not be read (too many or too few fields, bad quoting, bytes
+    that are not UTF-8, longer than the reader's limit) as rejects, or one reject without a
+    line for a file that holds nothing to read; those lines are not in the raw table.
     """
     label = label or str(info.path)
     target = f"raw.{quote(table)}"
@@ -110,17 +131,22 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     if info.size == 0 or not _has_header(info.path):
         raw_table(con, target, info, label, [("_line", "BIGINT")])
         return [Reject(label, None, None, "the file is empty: no header line")]
-    errors, scans = f"_rejects_{table}", f"_scans_{table}"
-    options = (f"header=true, all_varchar=true, delim={literal(delimiter)}, quote='\"', "
-               f"escape='\"', encoding={literal(info.encoding)}, store_rejects=true, "
-               f"rejects_table={literal(errors)}, rejects_scan={literal(scans)}, "
-               f"sample_size=-1, max_line_size=16777216, null_padding=false")
-    # Read straight into raw: DuckDB numbers records in file order (a quoted newline does not
-    # start a record), so with no rejects the k-th record sits on line k + 1 (the header is 1).
-    create_raw(con, target, info, label, f"SELECT row_number() OVER () + 1 AS _line, * "
-               f"FROM read_csv({literal(str(info.path))}, {options})", plain)
-    bad = con.execute(f"SELECT line, column_name, error_type, error_message, csv_line "
-                      f"FROM {errors} ORDER BY line").fetchall()
+    errors = f"_rejects_{table}"
+    options = _options(delimiter, info.encoding, errors, table)
+    try:
+        # Read straight into raw: DuckDB numbers records in file order (a quoted newline does
+        # not start a record), so with no rejects the k-th record sits on line k + 1.
+        create_raw(con, target, info, label, f"SELECT row_number() OVER () + 1 AS _line, * "
+                   f"FROM read_csv({literal(str(info.path))}, {options})", plain)
+        bad = _duckdb_rejects(con, errors, table)
+    except duckdb.Error:
+        bad = None
+    # A quote that never closes makes DuckDB take the rest of the file as one value: those
+    # lines would be neither read nor rejected.
+    if bad is None or any(kind == "UNQUOTED VALUE" and "unterminated" in message
+                          for _, _, kind, message, _ in bad):
+        _drop(con, target, table)
+        return _load_salvaged(con, info, target, table, delimiter, label, plain)
     if bad:  # the k-th good record sits on the k-th line that no reject took
         con.execute("CREATE OR REPLACE TEMP TABLE _bad_lines (line BIGINT)")
         con.executemany("INSERT INTO _bad_lines VALUES (?)", [(row[0],) for row in bad])
@@ -132,9 +158,86 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
                   WHERE line NOT IN (SELECT line FROM _bad_lines)) slots
             WHERE slots.k = t._line""")
         con.execute("DROP TABLE _bad_lines")
-    con.execute(f"DROP TABLE IF EXISTS {errors}; DROP TABLE IF EXISTS {scans}")
     return [Reject(label, int(line), column, _reason(kind, message), text)
             for line, column, kind, message, text in bad]
+
+
+def _options(delimiter: str, encoding: str, errors: str, table: str,
+             detect: str = "sample_size=-1") -> str:
+    """DuckDB's read_csv options for an extract: every column as text, RFC 4180 quoting, lines
+    DuckDB cannot parse stored in the temporary table `errors` instead of stopping the read;
+    `detect`: how much of the file DuckDB's sniffer reads (all of it), or `auto_detect=false`
+    with the columns given."""
+    return (f"all_varchar=true, delim={literal(delimiter)}, quote='\"', escape='\"', "
+            f"encoding={literal(encoding)}, store_rejects=true, rejects_table={literal(errors)}, "
+            f"rejects_scan={literal(f'_scans_{table}')}, max_line_size={MAX_LINE_SIZE}, "
+            f"null_padding=false, header=true, {detect}")
+
+
+def _duckdb_rejects(con: duckdb.DuckDBPyConnection, errors: str,
+                    table: str) -> list[tuple[int, str | None, str, str, str | None]]:
+    """The lines DuckDB stored as rejects (line, column, error type, message, line text), in
+    line order; its temporary reject tables are dropped."""
+    try:
+        return con.execute(f"SELECT line, column_name, error_type, error_message, csv_line "
+                           f"FROM {errors} ORDER BY line").fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {errors}; DROP TABLE IF EXISTS _scans_{table}")
+
+
+def _drop(con: duckdb.DuckDBPyConnection, target: str, table: str) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {target}; DROP TABLE IF EXISTS _rejects_{table}; "
+                f"DROP TABLE IF EXISTS _scans_{table}")
+
+
+def _load_salvaged(con: duckdb.DuckDBPyConnection, info: FileInfo, target: str, table: str,
+                   delimiter: str, label: str, plain: Collection[str]) -> list[Reject]:
+    """`load_csv` for a file DuckDB could not read as it is: its clean copy (`salvage.repair`)
+    read instead, each row and reject keeping its line in the file. A file with nothing to
+    read gets an empty raw table and one reject, for the file."""
+    with tempfile.TemporaryDirectory(prefix="famlink-salvage-") as tmp:
+        repaired = salvage.repair(info.path, info.encoding, delimiter, Path(tmp))
+        if repaired.refused is None and repaired.path is not None:
+            info.warnings += [f"{label}: {w}" for w in repaired.warnings]
+            errors = f"_rejects_{table}"
+            clean = literal(str(repaired.path))
+            header = literal(str(repaired.header))
+            try:
+                # the column names as DuckDB gives them (duplicates numbered, blanks named),
+                # from the header alone: the records are what may be broken
+                names = con.execute(f"DESCRIBE SELECT * FROM read_csv({header}, " + _options(
+                    delimiter, repaired.encoding, errors, table, "sample_size=1") + ")"
+                                    ).fetchall()
+                columns = "{" + ", ".join(f"{literal(name)}: 'VARCHAR'" for name, *_ in names) \
+                    + "}"
+                options = _options(delimiter, repaired.encoding, errors, table,
+                                   f"auto_detect=false, columns={columns}")
+                line = quote(salvage.LINE_COLUMN)
+                create_raw(con, target, info, label, f"""
+                    SELECT {line}::BIGINT AS _line, * EXCLUDE ({line})
+                    FROM read_csv({clean}, {options})""", plain)
+                bad = _duckdb_rejects(con, errors, table)
+            except duckdb.Error as exc:
+                _drop(con, target, table)
+                repaired.refused = f"DuckDB cannot read it as CSV ({_first_line(exc)})"
+    if repaired.refused is not None:
+        info.warnings.clear()  # what its bytes looked like says nothing once it is refused
+        raw_table(con, target, info, label, [("_line", "BIGINT")])
+        return [Reject(label, None, None, repaired.refused)]
+    rejects = [Reject(label, line, None, reason) for line, reason in repaired.rejects]
+    prefix = re.compile(r"^[0-9]+" + re.escape(delimiter))
+    # DuckDB numbers the copy's records from 2 (the header is 1): record k is line lines[k-1]
+    rejects += [Reject(label, repaired.lines[int(line) - 2], column, _reason(kind, message),
+                       None if text is None else prefix.sub("", text, count=1))
+                for line, column, kind, message, text in bad]
+    return sorted(rejects, key=lambda r: r.line or 0)
+
+
+def _first_line(exc: Exception) -> str:
+    """The first line of DuckDB's message: the kind of failure. The lines after it may quote
+    the record ("Original Line: ..."), which no message may repeat."""
+    return str(exc).splitlines()[0].split("Original Line")[0].strip() if str(exc) else \
+        type(exc).__name__
 
 
 def create_raw(con: duckdb.DuckDBPyConnection, target: str, info: FileInfo, label: str,

@@ -6,13 +6,20 @@ Each reader (mapped CSV/Parquet, HMIS, TANF) ends with views of its valid rows a
 `staged.memberships`, `staged.groups` and `staged.events`, each carrying the `source_file` and
 `source_line` it came from. Standardization then turns a source's `_person_input` into its
 `staged.person_records`.
+
+Each of them also counts, per file and column, the values that the mapping loses (a date no
+format reads, a code the mapping does not know, a ZIP code that is none) into
+`staged.quality` (`linkage.ingest.quality`): the rows are staged, the values are not.
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from linkage.ingest import quality
+from linkage.ingest.quality import Check
 from linkage.sources import EventSpec, GroupSpec, MembershipSpec, PersonSpec, SourceConfig
+from linkage.standardize import standardize_address
 from linkage.warehouse import literal, quote
 
 # A source's person rows as mapped, waiting for standardization, in two temporary views of the
@@ -71,12 +78,13 @@ CREATE TABLE IF NOT EXISTS staged.files (
     source VARCHAR, system VARCHAR, file VARCHAR, sha256 VARCHAR, format VARCHAR,
     version VARCHAR, rows_read BIGINT, rows_staged BIGINT, rows_rejected BIGINT,
     loaded_at TIMESTAMP, warnings VARCHAR[]);
-"""
+""" + quality.DDL
 STAGED_TABLES = ("person_records", "memberships", "groups", "events", "rejects", "files")
 
 
 def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Start the staged layer afresh: each ingest rebuilds it from raw."""
+    quality.reset(con)
     for table in STAGED_TABLES:
         con.execute(f"DROP TABLE IF EXISTS staged.{table}")
     con.execute(DDL)
@@ -97,8 +105,30 @@ def date_expr(column: str | None, columns: set[str], formats: list[str]) -> str:
     value = clean(column, columns)
     if value == "NULL":
         return "NULL::DATE"
+    return _parsed(value, formats)
+
+
+def _parsed(value: str, formats: list[str]) -> str:
+    """The date the text `value` spells in the first of `formats` that reads it, else NULL."""
     tries = ", ".join(f"try_strptime({value}, {literal(f)})::DATE" for f in formats)
     return f"coalesce({tries})"
+
+
+def _date_checks(columns: set[str], target: str, formats: list[str],
+                 *names: str | None) -> list[Check]:
+    """A check for each date column the file has: a value that no format reads is lost."""
+    problem = f"unreadable date (not {' or '.join(formats)})"
+    return [Check(name, target, problem, lost=f"{_parsed('v', formats)} IS NULL")
+            for name in dict.fromkeys(names) if name and name in columns]
+
+
+def _sex(raw: str, spec: PersonSpec) -> str:
+    """F, M or NULL from the text `raw`, through the source's `sex_codes` (default: F and M)."""
+    if spec.sex_codes:
+        cases = " ".join(f"WHEN {literal(code.upper())} THEN {literal(sex)}"
+                         for code, sex in spec.sex_codes.items())
+        return f"CASE upper({raw}) {cases} END"
+    return f"CASE WHEN upper({raw}) IN ('F', 'M') THEN upper({raw}) END"
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
@@ -118,13 +148,7 @@ def map_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
     rows in `relation`."""
     cols = columns_of(con, relation)
     sid = clean(spec.source_id, cols)
-    sex_raw = f"upper({clean(spec.sex, cols)})"
-    if spec.sex_codes:
-        cases = " ".join(f"WHEN {literal(code.upper())} THEN {literal(sex)}"
-                         for code, sex in spec.sex_codes.items())
-        sex = f"CASE {sex_raw} {cases} END"
-    else:
-        sex = f"CASE WHEN {sex_raw} IN ('F', 'M') THEN {sex_raw} END"
+    sex = _sex(clean(spec.sex, cols), spec)
     rows = f"""
         SELECT {literal(source.prefix)} || ':' || {sid}, {literal(source.system)},
                {literal(name)}, {sid}, _file, _line,
@@ -142,6 +166,30 @@ def map_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
     names = ", ".join(column for column, _ in PERSON_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP VIEW _person_rows ({names}) AS {rows}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW _person_input ({names}) AS {rows} {pick}")
+    _check_persons(con, name, source, spec, relation, cols, formats or source.date_formats)
+
+
+def _check_persons(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
+                   spec: PersonSpec, relation: str, cols: set[str], formats: list[str]) -> None:
+    """What mapping a source's person rows loses (sex codes, ZIP codes, states, the date seen),
+    and which columns standardization reads (its flags are counted from person_records)."""
+    quality.record_person_columns(con, name, {
+        target: column for target, column in (
+            ("dob", spec.dob), ("ssn", spec.ssn), ("first_name", spec.first_name),
+            ("middle_name", spec.middle_name), ("last_name", spec.last_name))
+        if column in cols})
+    checks = _date_checks(cols, "person_records.first_seen", formats, spec.seen)
+    if spec.sex in cols:
+        codes = ", ".join(spec.sex_codes) if spec.sex_codes else "F, M"
+        checks.append(Check(spec.sex, "person_records.sex", f"unknown code (not {codes})",
+                            lost=f"{_sex('v', spec)} IS NULL"))
+    if spec.zip in cols:
+        checks.append(Check(spec.zip, "person_records.zip5", "not a ZIP code",
+                            judge=lambda v: standardize_address(None, None, None, v)[4] is None))
+    if spec.state in cols:
+        checks.append(Check(spec.state, "person_records.state", "not a two-letter state",
+                            judge=lambda v: standardize_address(None, None, v, None)[3] is None))
+    quality.check(con, name, source.system, relation, checks)
 
 
 def map_no_persons(con: duckdb.DuckDBPyConnection) -> None:
@@ -171,6 +219,13 @@ def insert_memberships(con: duckdb.DuckDBPyConnection, name: str, source: Source
                _file, _line
         FROM {relation}
     """)
+    target = f"memberships ({spec.group_type})"
+    checks = _date_checks(cols, target, formats, spec.start, spec.end)
+    if spec.roles and spec.role in cols:
+        known = ", ".join(literal(code.upper()) for code in spec.roles)
+        problem = f"unknown code (staged as {spec.default_role})"
+        checks.append(Check(spec.role, target, problem, lost=f"upper(v) NOT IN ({known})"))
+    quality.check(con, name, source.system, relation, checks)
 
 
 def _json(columns: list[str], cols: set[str]) -> str:
@@ -192,6 +247,8 @@ def insert_groups(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
         FROM {relation}
         {first_line_of(clean(spec.group, cols), relation) if spec.first_row_only else ""}
     """)
+    quality.check(con, name, source.system, relation, _date_checks(
+        cols, f"groups ({spec.group_type})", formats, spec.start, spec.end))
 
 
 def insert_events(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
@@ -200,14 +257,16 @@ def insert_events(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfi
     formats = formats or source.date_formats
     record = (f"{literal(source.prefix)} || ':' || {clean(spec.record, cols)}"
               if spec.record else "NULL")
+    when = f"WHERE {clean(spec.when, cols)} IS NOT NULL" if spec.when else ""
     con.execute(f"""
         INSERT INTO staged.events
         SELECT {record}, {literal(source.system)}, {literal(name)}, {literal(spec.event_type)},
                {clean(spec.group, cols)}, {date_expr(spec.start, cols, formats)},
                {date_expr(spec.end, cols, formats)}, {_json(spec.details, cols)}, _file, _line
-        FROM {relation}
-        {f"WHERE {clean(spec.when, cols)} IS NOT NULL" if spec.when else ""}
+        FROM {relation} {when}
     """)
+    quality.check(con, name, source.system, relation, _date_checks(
+        cols, f"events ({spec.event_type})", formats, spec.start, spec.end), when)
 
 
 def insert_rejects(con: duckdb.DuckDBPyConnection, name: str, system: str,
