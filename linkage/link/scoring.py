@@ -18,11 +18,10 @@ from linkage.warehouse import quote
 
 
 def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme, table: str = "linked.vectors",
-             where: str = "true", count: str = "count(*)") -> tuple[np.ndarray, np.ndarray]:
-    """The distinct level patterns of `table` and how many pairs have each (`count`: how a
-    group of rows is counted, e.g. the sum of the sampled pairs' weights)."""
+             where: str = "true") -> tuple[np.ndarray, np.ndarray]:
+    """The distinct level patterns of `table` and how many pairs have each."""
     cols = ", ".join(scheme.column(n) for n in scheme.names)
-    rows = con.execute(f"SELECT {cols}, {count} FROM {table} WHERE {where} GROUP BY ALL "
+    rows = con.execute(f"SELECT {cols}, count(*) FROM {table} WHERE {where} GROUP BY ALL "
                        f"ORDER BY ALL").fetchnumpy()
     data = [rows[k] for k in rows]
     return np.stack(data[:-1], axis=1).astype(np.int64), data[-1].astype(np.float64)
@@ -30,17 +29,16 @@ def patterns(con: duckdb.DuckDBPyConnection, scheme: Scheme, table: str = "linke
 
 def train(con: duckdb.DuckDBPyConnection, scheme: Scheme, config: LinkageConfig,
           sample_weight: float, fixed: Model | None = None) -> Model:
-    """EM over all pairs: the candidates as they are, plus the samples of the other pairs,
-    each sampled pair counting for its `weight` in pairs (`sample_weight` is the uniform
-    sample's, the unit of `prior_sampled_pairs`). Candidates known to be two
+    """EM over all pairs: the candidates as they are, plus the random sample of the other
+    pairs, each sampled pair counting for `sample_weight` pairs. Candidates known to be two
     people (present in one case or household at the same time: twins, a father and his Jr)
     count among the non-matches, whatever they look like: they teach u what a family looks
     like, and cannot teach m that a sibling's other first name is common among matches."""
     cand, cand_counts = patterns(con, scheme, where="NOT apart")
     apart, apart_counts = patterns(con, scheme, where="apart")
-    rest, rest_counts = patterns(con, scheme, "linked.sample_vectors", count="sum(weight)")
+    rest, rest_counts = patterns(con, scheme, "linked.sample_vectors")
     pats = np.concatenate([cand, apart, rest])
-    counts = np.concatenate([cand_counts, apart_counts, rest_counts])
+    counts = np.concatenate([cand_counts, apart_counts, rest_counts * sample_weight])
     t = config.training
     share = t.initial_match_share * cand_counts.sum() / counts.sum()
     known = np.concatenate([np.zeros(len(cand_counts), bool),

@@ -122,8 +122,8 @@ def build_vectors(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> None
 
 def build_sample(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> float:
     """Write linked.sample_vectors: comparison vectors of random record pairs that are not
-    candidates, standing for all the pairs blocking never looks at, each with its `weight`
-    (how many non-candidate pairs it represents). Returns that weight."""
+    candidates, standing for all the pairs blocking never looks at. Returns the weight of one
+    sampled pair (how many non-candidate pairs it represents)."""
     t = config.training
     seed = t.seed
     n = con.execute("SELECT count(*) FROM linked.records").fetchall()[0][0]
@@ -140,11 +140,8 @@ def build_sample(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> float
                'random' AS rule
         FROM draws WHERE a <> b
         EXCEPT SELECT rid_l, rid_r, 'random' FROM linked.candidates;
-        CREATE OR REPLACE TABLE linked.sample_vectors AS
-        SELECT *, 1.0::DOUBLE AS weight FROM ({vectors_sql(con, config, '_sample')});
+        CREATE OR REPLACE TABLE linked.sample_vectors AS {vectors_sql(con, config, '_sample')};
         DROP TABLE _sample;
     """)
     kept = con.execute("SELECT count(*) FROM linked.sample_vectors").fetchall()[0][0]
-    weight = others / kept if kept else 0.0
-    con.execute(f"UPDATE linked.sample_vectors SET weight = {weight!r}")
-    return weight
+    return others / kept if kept else 0.0
