@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -583,6 +584,22 @@ def test_a_file_cut_mid_row_rejects_that_row_only(tmp_path: Path, keep: int, fie
     assert "cut short" in reason or "truncated" in reason
     last = (DATALAB / "Enrollment.csv").read_text().splitlines()[-1].split(",")
     assert not any(value in reason for value in last if len(value) > 2)  # no record values
+    assert _one(con, "SELECT count(*) FROM staged.events WHERE event_type = 'hmis_enrollment'"
+                ) == 573
+
+
+def test_a_compressed_file_cut_inside_its_last_field_rejects_that_row(tmp_path: Path) -> None:
+    """The same cut, delivered gzipped: whether the file ends inside a line is read while the
+    decompressed copy exists (it once was asked of the copy after it was gone, and the cut
+    line was kept)."""
+    def edit(folder: Path) -> None:
+        _cut("Enrollment.csv", -3)(folder)
+        path = folder / "Enrollment.csv"
+        (folder / "Enrollment.csv.gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+    con, _ = _ingest(tmp_path, DATALAB, edit)
+    assert con.execute("SELECT line FROM staged.rejects WHERE field = 'ExportID'"
+                       ).fetchall() == [(575,)]
     assert _one(con, "SELECT count(*) FROM staged.events WHERE event_type = 'hmis_enrollment'"
                 ) == 573
 

@@ -36,13 +36,14 @@ from linkage.formats.hmis_csv import (
 from linkage.ingest import staging
 from linkage.ingest.loaded import IngestError, LoadedFile, Progress
 from linkage.ingest.mapped import (
-    _mapped_columns,
     find_file,
     load_source,
     load_table,
+    mapped_columns,
     raw_name,
     stage_source,
 )
+from linkage.ingest.reading import error_kind
 from linkage.sources import (
     EventSpec,
     GroupSpec,
@@ -254,9 +255,8 @@ def _readable(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         order = sorted(tables, key=lambda t: t != (source.person.table if source.person else ""))
         failed = next((t for t in order if not table_exists(con, f"raw.{raw_name(name, t)}")),
                       order[0])
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise IngestError(f"source {name}: {source.tables.get(failed, _EXPORT).file} cannot be "
-                          f"read as CSV: {message}") from None
+                          f"read as CSV: {error_kind(exc)}") from None
 
 
 def _version(con: duckdb.DuckDBPyConnection, export: LoadedFile,
@@ -334,7 +334,7 @@ def _derive_columns(con: duckdb.DuckDBPyConnection, mapped: SourceConfig,
     projects = loaded["Project"].valid  # before its own view: the ProjectType as it is
     for table, item in loaded.items():
         cols = staging.columns_of(con, item.raw)
-        read = set(_mapped_columns(mapped, table)) | {"ExportDate", "ExportStartDate",
+        read = set(mapped_columns(mapped, table)) | {"ExportDate", "ExportStartDate",
                                                       "ExportEndDate"}
         dates = _not_iso(con, item.valid, sorted(c for c in cols & read
                                                  if c in DATE_COLUMNS | DATETIME_COLUMNS))
@@ -460,7 +460,7 @@ def _check_export_ids(con: duckdb.DuckDBPyConnection, name: str, system: str,
                                 [item.label]).fetchall()[0][0]
         if not last_known and (last_read is None or last_read < last) and other < con.execute(
                 f"SELECT count(*) FROM {item.valid}").fetchall()[0][0] \
-                and not _ends_with_line_break(item.info.path):
+                and not item.info.ends_with_line_break:
             con.execute("INSERT INTO staged.rejects VALUES (?, ?, ?, ?, ?, ?, NULL)",
                         [name, system, item.label, last, "ExportID",
                          "the file ends inside this line (no line break after it) and its "
@@ -477,21 +477,6 @@ def _check_export_ids(con: duckdb.DuckDBPyConnection, name: str, system: str,
         item.warnings.append(
             f"{item.label}: {other} record(s) name an ExportID that Export.csv does not have "
             f"(first at line {first}); kept")
-
-
-def _ends_with_line_break(path: Path) -> bool:
-    """Whether the file's last byte ends a line. An empty file has nothing cut; a file no
-    longer there (decompressed from an archive for the reading) cannot tell, so it counts as
-    whole."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, 2)
-            if fh.tell() == 0:
-                return True
-            fh.seek(-1, 2)
-            return fh.read(1) in (b"\n", b"\r")
-    except OSError:
-        return True
 
 
 def _file_name(item: LoadedFile) -> str:

@@ -105,7 +105,7 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
                 FROM {rows} WHERE {value} IS NOT NULL
                   AND {value} NOT IN (SELECT id FROM {known_ids})""")
     refused = any(r.line is None for r in rejects)  # no columns to speak of
-    for column in _mapped_columns(source, table):
+    for column in mapped_columns(source, table):
         if column not in columns and not missing and not refused and not column.startswith("_"):
             loaded.warnings.append(f"{label}: mapped column {column!r} is not in the file; "
                                    f"its values are left empty")
@@ -145,7 +145,7 @@ def _read(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, fmt: str,
     return info, label, rejects, delivered.warnings + info.warnings
 
 
-def _mapped_columns(source: SourceConfig, table: str) -> list[str]:
+def mapped_columns(source: SourceConfig, table: str) -> list[str]:
     names: list[str | None] = []
     if source.person and source.person.table == table:
         p = source.person

@@ -48,6 +48,10 @@ class FileInfo:
     warnings: list[str] = field(default_factory=list)
     # NUL bytes somewhere in the file: its values need them removed (`without_nul`)
     has_nul: bool = False
+    # the last byte ends a line (or the file is empty): a file that does not was cut short,
+    # perhaps inside its last value. Read here, while the file (perhaps a copy decompressed
+    # for the reading) is still there.
+    ends_with_line_break: bool = True
 
 
 @dataclass
@@ -73,11 +77,13 @@ def inspect(path: Path, encoding: str = "auto", text: bool = True,
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8, multibyte, nul, size, utf16 = True, False, False, 0, False
+    last = b"\n"
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             if not size:  # Excel's "Unicode text": its NUL bytes are half of every character
                 utf16 = text and encoding == "auto" and chunk.startswith(_UTF16_BOMS)
             size += len(chunk)
+            last = chunk[-1:]
             digest.update(chunk)
             if not text or utf16:
                 continue
@@ -95,7 +101,8 @@ def inspect(path: Path, encoding: str = "auto", text: bool = True,
         with open(path, "rb") as fh:
             while not multibyte and (chunk := fh.read(_CHUNK)):
                 multibyte = bool(_MULTIBYTE.search(chunk))
-    info = FileInfo(path, digest.hexdigest(), "utf-8", size, has_nul=nul or not text)
+    info = FileInfo(path, digest.hexdigest(), "utf-8", size, has_nul=nul or not text,
+                    ends_with_line_break=last in (b"\n", b"\r"))
     if not text:
         return info
     if encoding != "auto":
@@ -219,7 +226,7 @@ def _load_salvaged(con: duckdb.DuckDBPyConnection, info: FileInfo, target: str, 
                 bad = _duckdb_rejects(con, errors, table)
             except duckdb.Error as exc:
                 _drop(con, target, table)
-                repaired.refused = f"DuckDB cannot read it as CSV ({_first_line(exc)})"
+                repaired.refused = f"DuckDB cannot read it as CSV ({error_kind(exc)})"
     if repaired.refused is not None:
         info.warnings.clear()  # what its bytes looked like says nothing once it is refused
         raw_table(con, target, info, label, [("_line", "BIGINT")])
@@ -233,7 +240,7 @@ def _load_salvaged(con: duckdb.DuckDBPyConnection, info: FileInfo, target: str, 
     return sorted(rejects, key=lambda r: r.line or 0)
 
 
-def _first_line(exc: Exception) -> str:
+def error_kind(exc: Exception) -> str:
     """The first line of DuckDB's message: the kind of failure. The lines after it may quote
     the record ("Original Line: ..."), which no message may repeat."""
     return str(exc).splitlines()[0].split("Original Line")[0].strip() if str(exc) else \
