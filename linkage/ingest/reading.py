@@ -34,9 +34,6 @@ _MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 PROVENANCE = ("_file", "_sha256", "_line", "_loaded_at")
 _VIRTUAL = set(PROVENANCE) - {"_line"}
 _CHUNK = 1 << 23
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# DuckDB's reader limit, kept (a longer line is rejected, see `salvage`)
-MAX_LINE_SIZE = salvage.MAX_RECORD_BYTES
 
 
 @dataclass
@@ -81,7 +78,7 @@ def inspect(path: Path, encoding: str = "auto", text: bool = True,
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             if not size:  # Excel's "Unicode text": its NUL bytes are half of every character
-                utf16 = text and encoding == "auto" and chunk.startswith(_UTF16_BOMS)
+                utf16 = text and encoding == "auto" and chunk.startswith(salvage.UTF16_BOMS)
             size += len(chunk)
             last = chunk[-1:]
             digest.update(chunk)
@@ -177,7 +174,7 @@ def _options(delimiter: str, encoding: str, errors: str, table: str,
     with the columns given."""
     return (f"all_varchar=true, delim={literal(delimiter)}, quote='\"', escape='\"', "
             f"encoding={literal(encoding)}, store_rejects=true, rejects_table={literal(errors)}, "
-            f"rejects_scan={literal(f'_scans_{table}')}, max_line_size={MAX_LINE_SIZE}, "
+            f"rejects_scan={literal(f'_scans_{table}')}, max_line_size={salvage.MAX_RECORD_BYTES}, "
             f"null_padding=false, header=true, {detect}")
 
 

@@ -48,7 +48,7 @@ _CHUNK = 1 << 22
 _CONTROL = bytes([*range(1, 9), 11, *range(14, 32), 127])
 _BREAK = re.compile(rb"\r\n|\n|\r")
 _UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text" starts with one
 _QUOTE = b'"'
 
 
@@ -76,7 +76,7 @@ def not_text(path: Path) -> str | None:
     NUL bytes alone do not decide it (some exports pad with them) unless they are most of it."""
     with open(path, "rb") as fh:
         sample = fh.read(_SAMPLE)
-    if not sample or sample.startswith(_UTF16_BOMS):
+    if not sample or sample.startswith(UTF16_BOMS):
         return None
     control = len(sample) - len(sample.translate(None, _CONTROL))
     nul = sample.count(b"\x00")
@@ -94,7 +94,7 @@ def repair(path: Path, encoding: str, delimiter: str, workdir: Path) -> Repaired
         return Repaired(None, encoding, refused=why)
     source = path
     with open(path, "rb") as fh:
-        utf16 = fh.read(2) in _UTF16_BOMS
+        utf16 = fh.read(2) in UTF16_BOMS
     if utf16 or encoding == "utf-16":
         source = workdir / "utf8.csv"
         _to_utf8(path, source)
