@@ -268,10 +268,6 @@ def _collect_lines(con: duckdb.DuckDBPyConnection, name: str, source: SourceConf
     reports.sort(key=lambda r: (r.modified, r.item.info.path.name, r.item.label))
     for rank, report in enumerate(reports):
         report.rank = rank
-    con.execute("CREATE OR REPLACE TEMP TABLE tanf_files (_rank INTEGER, file VARCHAR, "
-                "modified BIGINT)")
-    con.executemany("INSERT INTO tanf_files VALUES (?, ?, ?)",
-                    [(r.rank, r.item.label, r.modified) for r in reports])
     con.execute("CREATE OR REPLACE TEMP TABLE tanf_lines AS " + " UNION ALL ".join(
         f"SELECT _file, _line, text, {literal('Y' if r.encrypted else 'N')} AS _encrypted, "
         f"{r.rank} AS _rank FROM {r.item.raw} {r.item.records}" for r in reports))
@@ -332,15 +328,17 @@ def _supersede(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
                         "ORDER BY ALL").fetchall()
     if not pairs:
         return
-    why = ("'superseded by ' || f.file || ': it reports the same family and month again, and "
-           "is newer (' || CASE WHEN f.modified > o.modified THEN 'modified later' ELSE "
-           "'modified at the same time, later by name' END || ')'")
+    con.execute("CREATE OR REPLACE TEMP TABLE tanf_why (older INTEGER, newer INTEGER, "
+                "why VARCHAR)")
+    con.executemany("INSERT INTO tanf_why VALUES (?, ?, ?)", [
+        (older, newer, f"superseded by {by_rank[newer].item.label}: it reports the same family "
+                       f"and month again, and is newer ({_newer(by_rank[newer], by_rank[older])})")
+        for older, newer, _ in pairs])
     con.execute(f"""
         INSERT INTO staged.rejects
-        SELECT {literal(name)}, {literal(source.system)}, s._file, s._line, NULL, {why},
+        SELECT {literal(name)}, {literal(source.system)}, s._file, s._line, NULL, w.why,
                left(s.text, 2000)
-        FROM tanf_superseded s JOIN tanf_files f ON f._rank = s.newest
-        JOIN tanf_files o ON o._rank = s._rank""")
+        FROM tanf_superseded s JOIN tanf_why w ON w.older = s._rank AND w.newer = s.newest""")
     con.execute("""DELETE FROM tanf_lines t WHERE EXISTS (
         SELECT 1 FROM tanf_superseded s WHERE s._rank = t._rank AND s._line = t._line)""")
     for older, newer, count in pairs:
