@@ -193,8 +193,13 @@ def print_link_summary(summary) -> None:  # noqa: ANN001 - a LinkSummary
     table.add_row("person records", f"{summary.records:,}")
     for rule, n in summary.candidates.items():
         table.add_row(f"candidate pairs: {rule}", f"{n:,}")
-    table.add_row("model", "reused (saved)" if summary.model_reused
-                  else f"trained (EM iterations {', '.join(map(str, summary.em_iterations))})")
+    if summary.too_few_pairs is not None:
+        table.add_row("model", f"not trained: {summary.too_few_pairs:,} candidate pairs, fewer "
+                      f"than training.min_candidate_pairs; nothing links, every candidate "
+                      f"pair is queued for review")
+    else:
+        table.add_row("model", "reused (saved)" if summary.model_reused else
+                      f"trained (EM iterations {', '.join(map(str, summary.em_iterations))})")
     for level, closer in summary.pooled_levels.items():
         table.add_row(f"weighed out of order: {level}", f"pooled with {closer}")
     for key, n in summary.clustering.items():

@@ -249,3 +249,28 @@ def test_nightly_and_schedule_pass_config_settings_and_only_to_the_flow(
     assert result.exit_code == 0, result.output
     assert stub.calls[-1] == {"name": "nightly", "cron": "0 3 * * *", "parameters": {
         "workdir": "data/nightly", "extracts": None, **expected}}
+
+
+def test_link_of_a_list_too_small_to_train_says_so_and_links_nothing(tmp_path: Path) -> None:
+    """A peer's HMIS export alone (514 clients, 3 candidate pairs): EM has nothing to learn
+    from. The run says so in one line (not a flood of levels "weighed out of order"), links
+    no pair on a model fit to noise, queues every candidate pair, and a later run never
+    reuses that model."""
+    data = tmp_path / "extracts"
+    shutil.copytree(ROOT / "tests/fixtures/hmis_csv/greenriver-datalab-fy2024", data / "hmis")
+    db = tmp_path / "w.duckdb"
+    assert _run("ingest", "--data", str(data), "--db", str(db), "--only", "hmis").returncode == 0
+    result = _run("link", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    out = " ".join((result.stdout + result.stderr).split())
+    assert "not trained: 3 candidate pairs" in out and "out of order" not in out
+    with duckdb.connect(str(db), read_only=True) as con:
+        persons, records = con.execute("SELECT count(DISTINCT person_id), count(*) "
+                                       "FROM linked.persons").fetchall()[0]
+        queued = con.execute("SELECT count(*) FROM review.queue").fetchall()[0][0]
+    assert persons == records == 514 and queued == 3
+    page = next((tmp_path / "reports").glob("link-*.html")).read_text()
+    assert "model is untrained" in page
+    again = _run("link", "--db", str(db))
+    # the untrained model is not reused: the next run says the same
+    assert "not trained" in " ".join((again.stdout + again.stderr).split())

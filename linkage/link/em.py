@@ -40,20 +40,35 @@ class Model:
     iterations: int = 0
     converged: bool = False
     history: list[float] = field(default_factory=list)  # log-likelihood per iteration
+    # False for the model of a run with too few candidate pairs to learn from
+    # (`untrained`): every weight 0, no term-frequency adjustment either.
+    trained: bool = True
+
+    @classmethod
+    def untrained(cls, names: list[str], labels: list[list[str]]) -> Model:
+        """A model that knows nothing: each pair as likely a match as not, whatever it looks
+        like, so that nothing links and every candidate pair goes to a reviewer. For runs
+        whose records hold too few candidate pairs for EM (an agency's few hundred clients):
+        there, EM would fit noise and could link strangers."""
+        comps = [ComparisonParams(name, list(lab), [1 / len(lab)] * len(lab),
+                                  [1 / len(lab)] * len(lab))
+                 for name, lab in zip(names, labels, strict=True)]
+        return cls(0.5, comps, trained=False)
 
     def prior_weight(self) -> float:
         return float(np.log2(self.match_share / (1 - self.match_share)))
 
     def to_dict(self) -> dict:
         return {"match_share": self.match_share, "iterations": self.iterations,
-                "converged": self.converged,
+                "converged": self.converged, "trained": self.trained,
                 "comparisons": [{"name": c.name, "labels": c.labels, "m": c.m, "u": c.u,
                                  "pooled": c.pooled} for c in self.comparisons]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Model:
         return cls(data["match_share"], [ComparisonParams(**c) for c in data["comparisons"]],
-                   data.get("iterations", 0), data.get("converged", False))
+                   data.get("iterations", 0), data.get("converged", False),
+                   trained=data.get("trained", True))
 
 
 def _start(levels: np.ndarray, counts: np.ndarray, n_levels: int,

@@ -83,7 +83,7 @@ def explain(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
                           f"m = {comp.m[level]:.3g}, u = {comp.u[level]:.3g}"))
         if comp.name in scheme.tf_levels:
             tf = values.get(f"tf_{comp.name}")
-            if tf is not None:
+            if tf is not None and model.trained:
                 column = scheme.tf_levels[comp.name][1]
                 base = bases[column]
                 adjust = tf_adjustment(base, tf, tf_floor(scheme, model, comp.name),

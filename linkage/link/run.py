@@ -26,7 +26,7 @@ from linkage.link.household import add_household_evidence
 from linkage.link.records import build_records
 from linkage.link.scoring import score, score_other_pairs, train
 from linkage.link.settings import LINKAGE_CONFIG, LinkageConfig, check_sql
-from linkage.link.vectors import build_sample, build_vectors, scheme_of
+from linkage.link.vectors import Scheme, build_sample, build_vectors, scheme_of
 from linkage.review.decisions import decisions_path, load_latest
 from linkage.review.queue import build_queue
 from linkage.stable_ids import assign_person_ids
@@ -40,6 +40,9 @@ class LinkSummary:
     records: int = 0
     candidates: dict[str, int] = field(default_factory=dict)
     model_reused: bool = False
+    # candidate pairs EM could learn from, when fewer than training.min_candidate_pairs: the
+    # run's model is untrained (nothing links, every candidate pair is queued)
+    too_few_pairs: int | None = None
     em_iterations: list[int] = field(default_factory=list)
     # "comparison.level" -> the closer level it was pooled with: levels the data weighed out
     # of order (linkage.link.em.ordered_m), reported so an analyst can look at their
@@ -61,9 +64,15 @@ def model_key(config: LinkageConfig) -> str:
 
 
 def _saved_models(con: duckdb.DuckDBPyConnection, key: str) -> list[Model] | None:
-    row = con.execute("SELECT rounds FROM linked.model WHERE model_key = ? "
-                      "ORDER BY saved_at DESC LIMIT 1", [key]).fetchall()
-    return [Model.from_dict(r) for r in json.loads(row[0][0])] if row else None
+    """The latest model saved under `key` that learnt something: an untrained one (a run with
+    too few pairs) explains its own run's scores but is never reused."""
+    rows = con.execute("SELECT rounds FROM linked.model WHERE model_key = ? "
+                       "ORDER BY saved_at DESC", [key]).fetchall()
+    for (rounds,) in rows:
+        models = [Model.from_dict(r) for r in json.loads(rounds)]
+        if all(m.trained for m in models):
+            return models
+    return None
 
 
 def load_model(con: duckdb.DuckDBPyConnection) -> list[Model]:
@@ -105,16 +114,25 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     sample_weight = build_sample(con, config) if saved is None else 0.0
     step("comparing", "training the model" if saved is None else "scoring with the saved model")
     scheme = scheme_of(config)
+    learnable = con.execute("SELECT count(*) FROM linked.vectors WHERE NOT apart") \
+        .fetchall()[0][0]
+    if saved is None and learnable < config.training.min_candidate_pairs:
+        summary.too_few_pairs = learnable
+
+    def fit_round(scheme: Scheme, fixed: Model | None = None) -> Model:
+        if summary.too_few_pairs is not None:
+            return Model.untrained(scheme.names, scheme.labels)
+        return train(con, scheme, config, sample_weight, fixed=fixed)
+
     rounds: list[Model] = []
-    first = saved[0] if saved else train(con, scheme, config, sample_weight)
+    first = saved[0] if saved else fit_round(scheme)
     rounds.append(first)
     score(con, scheme, first, config)
     step("round_1", "household evidence")
     if config.household.enabled:
         summary.candidates["household"] = add_household_evidence(con, config)
         scheme = scheme.with_household(config.household.exclusive)
-        second = saved[1] if saved and len(saved) > 1 else train(con, scheme, config, sample_weight,
-                                                                     fixed=first)
+        second = saved[1] if saved and len(saved) > 1 else fit_round(scheme, first)
         rounds.append(second)
         score(con, scheme, second, config)
         step("round_2", "clustering")
@@ -159,4 +177,9 @@ def run_charts(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Mod
     specs = [model_spec(model)] + [waterfall_spec(explain(con, config, model, left, right))
                                    for left, right in queued]
     path = Path(db).resolve().parent / "reports" / f"link-{run_id}.html"
-    return write_charts(path, f"famlink link run {run_id}", specs, pooled_notes(model))
+    untrained = [] if model.trained else [
+        "This run's model is untrained: its records held fewer candidate pairs than "
+        "training.min_candidate_pairs, too few to learn from. No pair links on its score and "
+        "every candidate pair is in the review queue."]
+    return write_charts(path, f"famlink link run {run_id}", specs,
+                        untrained + pooled_notes(model))

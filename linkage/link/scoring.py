@@ -72,7 +72,10 @@ def tf_adjustment(base: float, share: float, floor: float, min_share: float) -> 
 
 def tf_adjustment_sql(con: duckdb.DuckDBPyConnection, scheme: Scheme, model: Model,
                       config: LinkageConfig) -> str:
-    """`tf_adjustment` in SQL, summed over the comparisons with a tf level."""
+    """`tf_adjustment` in SQL, summed over the comparisons with a tf level (none for a model
+    that learnt nothing: a rare value alone must not link two records)."""
+    if not model.trained:
+        return "0"
     terms = []
     bases = dict(con.execute("SELECT tf_column, agreement FROM linked.tf_agreement").fetchall())
     for name, (_, column) in scheme.tf_levels.items():

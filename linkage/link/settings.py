@@ -169,6 +169,9 @@ class Training(Strict):
     # names are) would otherwise teach that a birth date often differs among matches.
     m_anchor: Probability | None = 0.99999
     tf_min_share: float = Field(default=1e-5, gt=0, lt=1)  # floor on a value's frequency
+    # Below this many candidate pairs (not known apart) EM has nothing to learn from: the run
+    # links nothing and queues every candidate pair for review (linkage.link.em.Model.untrained)
+    min_candidate_pairs: int = Field(default=100, ge=0)
 
 
 class Thresholds(Strict):
