@@ -159,15 +159,25 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
         raise click.ClickException(summaries.missing_message())
 
 
-def _warehouse(db: Path):  # noqa: ANN202 - a DuckDB connection
+def _warehouse(db: Path, read_only: bool = False):  # noqa: ANN202 - a DuckDB connection
+    """The warehouse a command works on; commands that only read open it read-only, so that
+    they neither wait for a run nor hold one up."""
     from linkage.warehouse import WarehouseBusy, connect
 
     if not db.exists():
         raise click.ClickException(f"{db}: no such warehouse (run `famlink ingest` first)")
     try:
-        return connect(db)
+        con = connect(db, read_only=read_only)
     except WarehouseBusy as exc:
         raise click.ClickException(str(exc)) from None
+    # closed when the command ends, however it ends: a command run in-process (a test, a
+    # notebook) must not keep the file open behind it
+    click.get_current_context().call_on_close(con.close)
+    return con
+
+
+def _reader(db: Path):  # noqa: ANN202 - a DuckDB connection
+    return _warehouse(db, read_only=True)
 
 
 def _linkage_config(path: Path | None):  # noqa: ANN202 - a LinkageConfig
@@ -353,7 +363,7 @@ def evaluate(truth: Path | None, labels: str | None, db: Path, out: Path | None)
     if labels is not None:
         from linkage.evaluate_labels import LabelsError, evaluate_labels
 
-        con = _warehouse(db)
+        con = _reader(db)
         try:
             result = evaluate_labels(con, _linkage_config(None), db,
                                      Path(labels) if labels else None)
@@ -368,7 +378,7 @@ def evaluate(truth: Path | None, labels: str | None, db: Path, out: Path | None)
     from linkage.evaluate import evaluate_families
     from linkage.warehouse import table_exists
 
-    con = _warehouse(db)
+    con = _reader(db)
     try:
         result = run_evaluate(con, truth)
         if table_exists(con, "marts"):
@@ -393,7 +403,7 @@ def review_queue(db: Path, limit: int) -> None:
     """Show the next pairs to review, side by side, with what each comparison weighs."""
     from linkage.review.pairs import next_pairs
 
-    con = _warehouse(db)
+    con = _reader(db)
     pairs = next_pairs(con, _linkage_config(None), limit)
     if not pairs:
         console.print("[green]the review queue is empty")
@@ -477,7 +487,7 @@ def review_sample(db: Path, per_band: int, seed: int, out: Path | None) -> None:
     from linkage.evaluate_labels import LabelsError, sample_for_review, write_sample
 
     out = out or Path("review_sample.csv")
-    con = _warehouse(db)
+    con = _reader(db)
     try:
         rows = sample_for_review(con, _linkage_config(None), db, per_band, seed)
     except LabelsError as exc:
@@ -504,7 +514,7 @@ def review_explain(pair_id: str, db: Path, chart: Path | None) -> None:
     from linkage.link.run import load_model
     from linkage.review.pairs import resolve_pair
 
-    con = _warehouse(db)
+    con = _reader(db)
     try:
         left, right = resolve_pair(con, pair_id)
         result = explain(con, _linkage_config(None), load_model(con)[-1], left, right)
@@ -574,7 +584,7 @@ def report(name: str, db: Path, fmt: str, out: Path | None) -> None:
 
     out = out or Path(f"{name}.{fmt}")
     try:
-        rows = export(_warehouse(db), name, fmt, out)
+        rows = export(_reader(db), name, fmt, out)
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"[green]wrote {rows:,} rows of {name} to {out}")

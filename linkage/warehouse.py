@@ -19,12 +19,15 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file open for writing."""
 
 
-def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse at `path` with every layer's schema."""
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse at `path` with every layer's schema; or, with
+    `read_only`, open an existing one to read: any number of readers share a file, and
+    temporary tables still work (a reader's explanations build some)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy(
@@ -33,8 +36,9 @@ def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
         raise
     # DuckDB's own progress bar would write into the CLI's output; famlink reports progress.
     con.execute("SET enable_progress_bar = false")
-    for layer in LAYERS:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+    if not read_only:
+        for layer in LAYERS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
     return con
 
 

@@ -201,9 +201,9 @@ def test_review_commands(linked: Path, tmp_path: Path, small: Path) -> None:
     relinked = runner.invoke(cli, ["link", "--db", str(db)])
     assert relinked.exit_code == 0, relinked.output
     assert "reviewer decisions applied" in relinked.output
-    con = duckdb.connect(str(db))
-    same = con.execute(f"""SELECT count(DISTINCT person_id) FROM linked.persons
-        WHERE record_id IN ('{left}', '{right}')""").fetchall()[0][0]
+    with duckdb.connect(str(db), read_only=True) as con:
+        same = con.execute(f"""SELECT count(DISTINCT person_id) FROM linked.persons
+            WHERE record_id IN ('{left}', '{right}')""").fetchall()[0][0]
     assert same == 1  # the later decision (match) wins
     evaluated = runner.invoke(cli, ["evaluate", "--truth", str(small / "truth"),
                                     "--db", str(db)])
