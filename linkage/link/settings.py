@@ -192,9 +192,11 @@ class Resources(Strict):
 
 
 class Review(Strict):
-    # Append-only decisions live outside the warehouse so that no rebuild can erase them;
-    # a relative path is taken from the warehouse file's folder.
-    decisions_file: str = "review_decisions.jsonl"
+    # Append-only decisions live in their own SQLite store outside the warehouse, so that no
+    # rebuild can erase them and recording one never waits for a run; a relative path is
+    # taken from the warehouse file's folder. The old JSON-lines log of the same name
+    # (review_decisions.jsonl) is imported into it once.
+    decisions_file: str = "review_decisions.sqlite"
     queue_limit: int = Field(default=50_000, ge=1)
     # SQL over staged.groups: a pair touching a record in such a group is reviewed first.
     priority_groups: str = "group_type = 'cw_case' AND end_date IS NULL"

@@ -1,9 +1,12 @@
 """`review.queue`: the pairs the model is unsure about, most urgent first.
 
 A pair whose probability lies in [review_low, review_high) is queued unless a reviewer has
-already decided it. Pairs that touch an open child-welfare case come first (a child may be in
-care while the other agencies' records of the family stay unconnected); then the pairs
-nearest the link threshold, where a decision changes most.
+already decided it: a latest decision of match or no_match settles it; "unsure" leaves it
+queued, an open question (`famlink review queue` shows the notes left on it).
+
+Pairs that touch an open child-welfare case come first (a child may be in care while the
+other agencies' records of the family stay unconnected); then the pairs nearest the link
+threshold, where a decision changes most.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from linkage.link.settings import LinkageConfig
 
 def build_queue(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
                 decisions: str = "_decisions") -> int:
+    """Build review.queue from linked.pairs, leaving out the pairs `decisions` (the latest
+    decision on each pair, `load_latest`) settled. Returns how many pairs are queued."""
     t, r = config.thresholds, config.review
     con.execute(f"""
         CREATE SCHEMA IF NOT EXISTS review;
@@ -40,6 +45,7 @@ def build_queue(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
                    - log2({t.link} / (1 - {t.link}))), record_id_l, record_id_r) AS position,
                upper(left(md5(record_id_l || '|' || record_id_r), 10)) AS pair_id, q.*
         FROM queued q
-        ANTI JOIN {decisions} d USING (record_id_l, record_id_r)
+        ANTI JOIN (SELECT * FROM {decisions} WHERE decision IN ('match', 'no_match')) d
+            USING (record_id_l, record_id_r)
         ORDER BY position LIMIT {r.queue_limit}""")
     return con.execute("SELECT count(*) FROM review.queue").fetchall()[0][0]
