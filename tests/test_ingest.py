@@ -203,7 +203,7 @@ def test_tanf_fixture_decodes(tmp_path: Path) -> None:
     people = con.execute("""SELECT source_id, dob, ssn_raw, sex FROM staged.person_records
                             ORDER BY source_line, source_id""").fetchall()
     assert len(people) == 11  # 5 adults, 6 children (the last T3 line holds two)
-    assert people[0][0] == "202010-11111111112-A1"
+    assert people[0][0] == "202010-11111111112-A-d87463ca"  # month, case, adult, digest
     assert str(people[0][1]) == "1974-01-14" and people[0][2] == "900000719"
     assert all(len(p[2]) == 9 and p[2].isdigit() for p in people)
     assert _one(con, "SELECT count(*) FROM staged.events WHERE event_type = 'tanf_month'") == 5

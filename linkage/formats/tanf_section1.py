@@ -27,14 +27,17 @@ missing values as blanks, never as zeros.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "ENCRYPTED_FLAG",
     "ENCRYPTION_FIELD",
     "Field",
+    "PERSON_IDENTITY",
+    "PERSON_KINDS",
     "HEADER",
     "RECORD_LENGTH",
     "REPORT_IDENTITY",
@@ -60,6 +63,8 @@ __all__ = [
     "is_section1_header",
     "parse_record",
     "parse_t3_children",
+    "person_digest",
+    "person_ids",
     "shift_fields",
     "t3_child_fields",
 ]
@@ -531,3 +536,61 @@ def format_t3_record(
         for f in T3_CHILD:
             values[f"CHILD{number}_{f.name}"] = kid.get(f.name)
     return format_record(T3, values)
+
+
+# --------------------------------------------------------------------------------------------
+# Person record ids
+# --------------------------------------------------------------------------------------------
+#: The items of a T2 adult or a T3 child that say who the person is, the same names in both
+#: layouts. A record id is built from them (with the case, the month and the record type), never
+#: from the line's place in the file: reviewers' decisions and stable person ids are keyed on
+#: record ids, and an id taken from line order names another person when a state sends the same
+#: month with its lines in another order. These items are the person's own (birth date, SSN,
+#: sex) and their place in the family (member of the assistance unit or not, relation to the
+#: head), which a resubmission of the same month repeats; the work, income and education items
+#: are left out because corrections change them. A resubmission that corrects one of these
+#: items makes a new record, as it should: a decision taken on the old values is no evidence
+#: about the new ones.
+PERSON_IDENTITY: tuple[str, ...] = ("FAMILY_AFFILIATION", "DATE_OF_BIRTH", "SSN", "GENDER",
+                                    "RELATIONSHIP_HOH")
+#: The letter a record id gives each person record type: T2 adults, T3 children.
+PERSON_KINDS: dict[str, str] = {"T2": "A", "T3": "C"}
+
+
+def person_digest(items: Mapping[str, str | None]) -> tuple[str, str]:
+    """(the identity key, its digest): ``PERSON_IDENTITY`` items joined by "|" (a missing or
+    blank item is empty) and the first 8 hex digits of its MD5.
+
+    ``items`` are as ``parse_record`` cuts them (right blanks removed), with the SSN in digits
+    (decrypted when the header says "E"), so a state that turns encryption on keeps its ids.
+    Eight hex digits keep the id short and readable; they tell apart the few people of one case
+    and month (a clash of two different people, about 1 in 4 billion, is numbered like a
+    duplicate, see ``person_ids``). A digest, not the values: an id is shown and copied where
+    a birth date or SSN must not be.
+    """
+    key = "|".join(items.get(name) or "" for name in PERSON_IDENTITY)
+    return key, hashlib.md5(key.encode()).hexdigest()[:8]
+
+
+def person_ids(month: str, case: str, kind: str,
+               people: Sequence[tuple[Mapping[str, str | None], str]]) -> list[str]:
+    """The source ids of one case's adults (``kind`` "A") or children ("C") in one report
+    month, in the order of ``people``: each is (the person's items, their text: a T2 line after
+    the case number or a T3 child slot, right blanks removed).
+
+    An id is ``<RPT_MONTH_YEAR>-<CASE_NUMBER>-<kind>-<digest>``. Two people of the case and month
+    with the same identity items (twins without SSNs, a person reported twice) both stay records:
+    the first in the order of (identity key, text) keeps the id and the others add ``-2``,
+    ``-3``... That order is the records' content, not their place in the file, so reordering
+    the lines gives every person the same id; people equal in their whole text cannot be told
+    apart by anyone, and either numbering stages the same values under the same ids. The ingest
+    (``linkage.ingest.tanf``) builds the same ids in SQL; the generator uses this function.
+    """
+    keyed = [(*person_digest(items), text, place) for place, (items, text) in enumerate(people)]
+    ids = [""] * len(keyed)
+    seen: dict[str, int] = {}
+    for _, digest, _, place in sorted(keyed, key=lambda k: (k[1], k[0], k[2])):
+        seen[digest] = seen.get(digest, 0) + 1
+        base = f"{month}-{case}-{kind}-{digest}"
+        ids[place] = base if seen[digest] == 1 else f"{base}-{seen[digest]}"
+    return ids

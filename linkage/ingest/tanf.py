@@ -356,37 +356,58 @@ def _cut(fields: tuple[layout.Field, ...], offset: int = 0) -> str:
         for f in fields if f.name != "BLANK")
 
 
+def _identity_key() -> str:
+    """SQL: the person's identity key, `layout.person_digest`'s: the identity items joined by
+    "|", a blank item empty (`concat_ws` would drop it and shift the others)."""
+    return " || '|' || ".join(f"coalesce({quote(name)}, '')" for name in layout.PERSON_IDENTITY)
+
+
 def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig) -> None:
-    """Stage the family, adult and child lines left in `tanf_lines`."""
+    """Stage the family, adult and child lines left in `tanf_lines`.
+
+    Each adult and child gets the record id `layout.person_ids` defines: the month, the case,
+    A or C and a digest of the person's identity items, numbered `-2`, `-3`... only among people
+    of the case and month whose identity items are all equal, in the order of their content.
+    No line's place in the file enters an id, and no person is dropped: every T2 line and
+    every child slot stages one record."""
     family_items = tuple(f for f in layout.T1 if f.name in _T1_STAGED)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW tanf_t1 AS
         SELECT _file, _line, {_cut(family_items)} FROM tanf_lines WHERE left(text, 2) = 'T1'""")
+    after_case = layout.T3_PREFIX[-1].end + 1  # where a T2 line's own items start (1-based)
     child_slots = " UNION ALL ".join(
         f"SELECT _file, _line, {slot} AS _slot, _encrypted, {_cut(layout.T3_PREFIX)}, "
-        f"{_cut(layout.T3_CHILD, offset)} FROM tanf_lines WHERE left(text, 2) = 'T3' "
+        f"{_cut(layout.T3_CHILD, offset)}, rtrim(substr(text, {offset + 1}, "
+        f"{layout.T3_CHILD_LENGTH})) AS _text FROM tanf_lines WHERE left(text, 2) = 'T3' "
         f"AND {_child_on(slot)}"
         for slot, offset in enumerate(layout.T3_CHILD_OFFSETS, start=1))
     ssn = (f"CASE _encrypted WHEN 'Y' THEN translate(SSN, {literal(_ENCRYPTED_FROM)}, "
            f"{literal(_ENCRYPTED_TO)}) ELSE SSN END")
+    own = f"FAMILY_AFFILIATION, DATE_OF_BIRTH, {ssn} AS ssn, GENDER, RELATIONSHIP_HOH, _text"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE tanf_people AS
         WITH adults AS (
-            SELECT _file, _line, 1 AS _slot, RPT_MONTH_YEAR, CASE_NUMBER, DATE_OF_BIRTH,
-                   {ssn} AS ssn, GENDER, RELATIONSHIP_HOH, 'A' AS kind
-            FROM (SELECT _file, _line, _encrypted, {_cut(layout.T2)} FROM tanf_lines
-                  WHERE left(text, 2) = 'T2')),
+            SELECT _file, _line, 1 AS _slot, RPT_MONTH_YEAR, CASE_NUMBER, {own},
+                   {literal(layout.PERSON_KINDS['T2'])} AS kind
+            FROM (SELECT _file, _line, _encrypted, {_cut(layout.T2)},
+                         rtrim(substr(text, {after_case})) AS _text
+                  FROM tanf_lines WHERE left(text, 2) = 'T2')),
         children AS (
-            SELECT _file, _line, _slot, RPT_MONTH_YEAR, CASE_NUMBER, DATE_OF_BIRTH,
-                   {ssn} AS ssn, GENDER, RELATIONSHIP_HOH, 'C' AS kind
+            SELECT _file, _line, _slot, RPT_MONTH_YEAR, CASE_NUMBER, {own},
+                   {literal(layout.PERSON_KINDS['T3'])} AS kind
             FROM ({child_slots})),
-        people AS (SELECT * FROM adults UNION ALL SELECT * FROM children)
-        SELECT p.*, RPT_MONTH_YEAR || '-' || CASE_NUMBER || '-' || kind || row_number() OVER (
-                   PARTITION BY _file, RPT_MONTH_YEAR, CASE_NUMBER, kind ORDER BY _line, _slot
-               ) AS person_id,
+        people AS (
+            SELECT *, RPT_MONTH_YEAR || '-' || CASE_NUMBER || '-' || kind || '-'
+                          || left(md5(_key), 8) AS _base
+            FROM (SELECT *, {_identity_key()} AS _key
+                  FROM (SELECT * FROM adults UNION ALL SELECT * FROM children)))
+        SELECT p.* EXCLUDE (_key, _text, _base),
+               _base || CASE WHEN row_number() OVER _same > 1
+                             THEN '-' || row_number() OVER _same ELSE '' END AS person_id,
                strftime(strptime(RPT_MONTH_YEAR || '01', '%Y%m%d'), '%Y-%m-%d') AS month,
                t1.ZIP_CODE AS zip
         FROM people p LEFT JOIN (SELECT _file, RPT_MONTH_YEAR, CASE_NUMBER, any_value(ZIP_CODE)
                                  AS ZIP_CODE FROM tanf_t1 GROUP BY ALL) t1
-        USING (_file, RPT_MONTH_YEAR, CASE_NUMBER)""")
+        USING (_file, RPT_MONTH_YEAR, CASE_NUMBER)
+        WINDOW _same AS (PARTITION BY _base ORDER BY _key, _text)""")
     person = PersonSpec(table="people", source_id="person_id", dob="DATE_OF_BIRTH", ssn="ssn",
                         sex="GENDER", sex_codes={"1": "M", "2": "F"}, zip="zip", seen="month")
     staging.map_persons(con, name, source, person, "tanf_people")

@@ -2,8 +2,9 @@
 
 A family is reported in the last month of its spell: a T1 family line, a T2 line per adult and
 T3 lines with two children each. The report carries no names, so TANF records link on DOB, SSN,
-sex and ZIP alone. A record's source id is `<RPT_MONTH_YEAR>-<CASE_NUMBER>-A<n>` for the n-th
-adult and `-C<n>` for the n-th child of the case in that month, which is how the ingest names it.
+sex and ZIP alone. A record's source id is `<RPT_MONTH_YEAR>-<CASE_NUMBER>-A-<digest>` for an
+adult and `-C-<digest>` for a child, the digest of the person's identity items: the ids
+`linkage.formats.tanf_section1.person_ids` defines, which is how the ingest names them.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ class TanfWriter(SystemWriter):
             "NBR_MONTHS": rnd.randint(1, 60), "WAIVER_EVAL_CONTROL_GRPS": "",
             "FAMILY_EXEMPT_TIME_LIMITS": 2, "FAMILY_NEW_CHILD": 2}
         lines = [layout.format_record(layout.T1, t1)]
-        for n, (adult, relation) in enumerate(spell.adults, start=1):
+        adults: list[tuple[Person, Recorded, str, tuple[layout.Field, ...]]] = []
+        for adult, relation in spell.adults:
             rec = recorder.record(adult, spell.report_month, "tanf", names=False)
             address_labels(rec, addr)
             items = _zeros(layout.T2) | common | _person_items(adult, rec, self.encrypt) | {
@@ -102,20 +104,41 @@ class TanfWriter(SystemWriter):
                 "MONTHS_FED_TIME_LIMIT": rnd.randint(1, 60), "EMPLOYMENT_STATUS": 3,
                 "WORK_ELIGIBLE_INDICATOR": 1, "WORK_PART_STATUS": 19}
             lines.append(layout.format_record(layout.T2, items))
-            self.log(f"{ym}-{spell.case_number}-A{n}", adult, rec)
+            adults.append((adult, rec, lines[-1], layout.T2))
+        self._log(ym, spell.case_number, "A", adults)
         kids = []
-        for n, child in enumerate(spell.children, start=1):
+        children: list[tuple[Person, Recorded, str, tuple[layout.Field, ...]]] = []
+        for child in spell.children:
             rec = recorder.record(child, spell.report_month, "tanf", parent_ssn(story, child),
                                   names=False)
             address_labels(rec, addr)
             kids.append(_zeros(layout.T3_CHILD) | _person_items(child, rec, self.encrypt) | {
                 "RECEIVE_NONSSA_BENEFITS": 2, "RECEIVE_SSI": 2, "RELATIONSHIP_HOH": 4,
                 "PARENT_MINOR_CHILD": 3, "EDUCATION_LEVEL": 98, "CITIZENSHIP_STATUS": 1})
-            self.log(f"{ym}-{spell.case_number}-C{n}", child, rec)
+            children.append((child, rec, layout.format_record(layout.T3_CHILD, kids[-1]),
+                             layout.T3_CHILD))
+        self._log(ym, spell.case_number, "C", children)
         for i in range(0, len(kids), 2):
             lines.append(layout.format_t3_record(common, kids[i:i + 2]))
         fh.write("\n".join(lines) + "\n")
         count[0] += len(lines)
+
+    def _log(self, month: str, case: str, kind: str,
+             people: list[tuple[Person, Recorded, str, tuple[layout.Field, ...]]]) -> None:
+        """Log the adults ("A") or children ("C") of a case and month in the truth under the ids
+        the ingest gives them. Each person comes with what was written (a T2 line, or a T3 child
+        slot) and its layout, read back here as the ingest reads it: the items, the SSN in
+        digits, and the person's own text (a T2 line from after its case number on)."""
+        read = []
+        for _, _, written, fields in people:
+            items = layout.parse_record(fields, written)
+            if self.encrypt and items["SSN"]:
+                items["SSN"] = layout.decrypt_ssn(items["SSN"])
+            own = written[layout.T3_PREFIX[-1].end:] if fields is layout.T2 else written
+            read.append((items, own.rstrip(" ")))
+        ids = layout.person_ids(month, case, kind, read)
+        for (person, rec, _, _), source_id in zip(people, ids, strict=True):
+            self.log(source_id, person, rec)
 
     def close(self) -> dict[str, int]:
         counts = {}
