@@ -6,6 +6,7 @@ of the library, never imports Prefect.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -400,13 +401,18 @@ def review() -> None:
 @DB_OPTION
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
 def review_queue(db: Path, limit: int) -> None:
-    """Show the next pairs to review, side by side, with what each comparison weighs."""
+    """Show the next pairs to review, side by side, with what each comparison weighs, and the
+    notes of earlier decisions on a pair left unsure."""
+    from linkage.review.decisions import decisions_path, history
     from linkage.review.pairs import next_pairs
 
     con = _reader(db)
-    pairs = next_pairs(con, _linkage_config(None), limit)
+    config = _linkage_config(None)
+    pairs = next_pairs(con, config, limit)
     if not pairs:
         console.print("[green]the review queue is empty")
+    earlier = history(decisions_path(db, config.review.decisions_file),
+                      [(p.left["record_id"], p.right["record_id"]) for p in pairs])
     for pair in pairs:
         table = Table(title=f"pair {pair.pair_id}  (queue position {pair.position}, "
                             f"match probability {pair.probability:.3f}"
@@ -420,8 +426,11 @@ def review_queue(db: Path, limit: int) -> None:
         console.print(table)
         for step in pair.explanation.steps:
             console.print(f"  {step.weight:+7.2f}  {step.comparison}: {step.level}")
+        for said in earlier.get((pair.left["record_id"], pair.right["record_id"]), []):
+            console.print(f"  earlier: {said.decision} by {escape(said.reviewer)} at {said.at}"
+                          + (f": {escape(said.note)}" if said.note else ""))
     if pairs:
-        console.print("decide with: famlink review decide PAIR_ID --match|--no-match "
+        console.print("decide with: famlink review decide PAIR_ID --match|--no-match|--unsure "
                       "--by NAME --db ...")
 
 
@@ -435,23 +444,34 @@ def review_queue(db: Path, limit: int) -> None:
 @click.option("--note", default="", help="Why (kept with the decision).")
 def review_decide(pair_id: str, db: Path, is_match: bool | None, unsure: bool, reviewer: str,
                   note: str) -> None:
-    """Decide a queued pair (PAIR_ID from `famlink review queue`, or RECORD_A,RECORD_B)."""
-    from linkage.review.decisions import Decision, DecisionError, decisions_path, record
+    """Decide a queued pair (PAIR_ID from `famlink review queue`, or RECORD_A,RECORD_B). The
+    warehouse is only read (to check that both records exist): recording never waits for a
+    run, nor holds one up."""
+    from linkage.review.decisions import (
+        Decision,
+        DecisionError,
+        decisions_path,
+        record,
+        require_records,
+    )
     from linkage.review.pairs import resolve_pair
 
     if unsure == (is_match is not None):
         raise click.UsageError("give exactly one of --match, --no-match, --unsure")
     config = _linkage_config(None)
-    con = _warehouse(db)
+    con = _reader(db)
     try:
         left, right = resolve_pair(con, pair_id)
+        require_records(con, (left, right))
         kept = record(decisions_path(db, config.review.decisions_file), Decision(
             left, right, "unsure" if unsure else "match" if is_match else "no_match",
             reviewer, note))
     except (LookupError, DecisionError) as exc:
         raise click.ClickException(str(exc)) from None
+    then = ("the pair stays in the queue with your note" if kept.decision == "unsure"
+            else "the next `famlink link` applies it")
     console.print(f"[green]recorded:[/] {kept.record_id_l} / {kept.record_id_r}: "
-                  f"{kept.decision} by {kept.reviewer}; the next `famlink link` applies it")
+                  f"{kept.decision} by {escape(kept.reviewer)}; {then}")
 
 
 @review.command("import")
@@ -459,18 +479,42 @@ def review_decide(pair_id: str, db: Path, is_match: bool | None, unsure: bool, r
 @DB_OPTION
 def review_import(csv_file: Path, db: Path) -> None:
     """Record the decisions of a spreadsheet (columns record_id_l, record_id_r, decision,
-    reviewer, note)."""
+    reviewer, note): all of them or, if a row is wrong or names a record the warehouse does
+    not hold, none."""
     from linkage.review.decisions import DecisionError, decisions_path, import_csv
 
     config = _linkage_config(None)
-    con = _warehouse(db)
-    known = {row[0] for row in con.execute(
-        "SELECT record_id FROM staged.person_records").fetchall()}
+    con = _reader(db)
     try:
-        kept = import_csv(decisions_path(db, config.review.decisions_file), csv_file, known)
+        kept = import_csv(decisions_path(db, config.review.decisions_file), csv_file, con)
     except DecisionError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"[green]recorded {len(kept):,} decisions from {csv_file}")
+
+
+@review.command("decisions")
+@DB_OPTION
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV file to write (default: standard output).")
+@click.option("--latest", is_flag=True,
+              help="Only the latest decision on each pair (the one the next run applies).")
+def review_decisions(db: Path, out: Path | None, latest: bool) -> None:
+    """List the recorded decisions as CSV, in the order they were recorded: who, when, which
+    pair, what, and why."""
+    from linkage.review.decisions import DecisionError, decisions_path, write_csv
+
+    config = _linkage_config(None)
+    try:
+        if out is None:
+            written = write_csv(decisions_path(db, config.review.decisions_file), sys.stdout,
+                                latest)
+        else:
+            with open(out, "w", newline="", encoding="utf-8") as fh:
+                written = write_csv(decisions_path(db, config.review.decisions_file), fh,
+                                    latest)
+    except DecisionError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"{written:,} decisions" + (f" written to {out}" if out else ""))
 
 
 @review.command("sample")

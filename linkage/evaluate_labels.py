@@ -30,6 +30,7 @@ over the labelled pairs; `thresholds` here has those too, beside the stratified 
 from __future__ import annotations
 
 import csv
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +39,13 @@ import duckdb
 import numpy as np
 
 from linkage.link.settings import LinkageConfig
-from linkage.review.decisions import decisions_path, load_latest, normalize_decision
+from linkage.review.decisions import (
+    DecisionError,
+    decisions_path,
+    load_latest,
+    normalize_decision,
+    store_exists,
+)
 from linkage.review.pairs import FIELDS, review_records
 from linkage.warehouse import literal, table_exists
 
@@ -153,7 +160,7 @@ def build_pairs(con: duckdb.DuckDBPyConnection, edges: list[float]) -> int:
 def read_labels_csv(con: duckdb.DuckDBPyConnection, source: Path) -> dict[str, int]:
     """Temp _ev_raw_labels(record_id_l, record_id_r, decision) from a spreadsheet with columns
     record_id_l, record_id_r, decision (others, like a sample's, are ignored). The last row on
-    a pair wins, as in the decisions file; a blank decision is a pair not labelled yet."""
+    a pair wins, as in the decisions store; a blank decision is a pair not labelled yet."""
     rows: list[tuple[str, str, str]] = []
     problems: list[str] = []
     blank = 0
@@ -213,20 +220,22 @@ def load_labels(con: duckdb.DuckDBPyConnection, config: LinkageConfig, db: Path,
     decision on the pair. Returns where they came from and what was left out, counted."""
     decisions = decisions_path(db, config.review.decisions_file)
     source = labels or decisions
-    if not source.exists():
+    is_csv = source.suffix.lower() == ".csv"
+    if not (source.exists() if is_csv else store_exists(source)):
         raise LabelsError(
             f"{source}: no labels (record decisions with `famlink review decide` or "
             f"`famlink review import`, or label a sample from `famlink review sample`)")
     info: dict = {"source": str(source)}
-    if source.suffix.lower() == ".csv":
+    if is_csv:
         info.update(read_labels_csv(con, source))
     else:
         try:
             load_latest(con, source, "_ev_raw_labels")
-        except duckdb.Error as exc:
-            raise LabelsError(f"{source}: not a decisions file (one JSON object a line with "
-                              f"record_id_l, record_id_r, decision): "
-                              f"{type(exc).__name__}") from None
+        except sqlite3.DatabaseError as exc:
+            raise LabelsError(f"{source}: not a decisions store (SQLite, as `famlink review "
+                              f"decide` writes) nor a CSV: {type(exc).__name__}") from None
+        except DecisionError as exc:  # a legacy log it could not import
+            raise LabelsError(str(exc)) from None
     run_start = _last_run_start(con)
     info["run_started"] = run_start
     if run_start is None:
@@ -357,8 +366,8 @@ def _confusion(con: duckdb.DuckDBPyConnection, predicted: str) -> dict:
 def evaluate_labels(con: duckdb.DuckDBPyConnection, config: LinkageConfig, db: Path,
                     labels: Path | None = None, draws: int = DRAWS, seed: int = 0) -> dict:
     """Precision and recall of the linked persons (pairwise) estimated from reviewers' labels:
-    `labels` a CSV (record_id_l, record_id_r, decision) or a decisions file; by default the
-    warehouse's own decisions file."""
+    `labels` a CSV (record_id_l, record_id_r, decision) or a decisions store; by default the
+    warehouse's own decisions store."""
     edges = band_edges(config)
     build_pairs(con, edges)
     info = load_labels(con, config, db, labels)

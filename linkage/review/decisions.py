@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import duckdb
 import pyarrow as pa
@@ -164,7 +165,7 @@ def open_store(path: Path) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
-def _exists(path: Path) -> bool:
+def store_exists(path: Path) -> bool:
     """Whether there is anything to read: the store, or a legacy log it would import."""
     return path.exists() or path.with_suffix(LEGACY_SUFFIX).exists()
 
@@ -314,7 +315,7 @@ def _unknown_in_sheet(source: Path, rows: list[tuple[int, Decision]],
 def latest_seq(path: Path) -> int:
     """The seq of the last decision recorded (0 if none): a run takes it when it starts and
     loads `as_of` it, so that it applies the decisions as they were then."""
-    if not _exists(path):
+    if not store_exists(path):
         return 0
     with open_store(path) as con:
         return con.execute("SELECT coalesce(max(seq), 0) FROM decisions").fetchone()[0]
@@ -325,18 +326,30 @@ def read_decisions(path: Path, latest: bool = False, until: str | None = None,
     """Rows (seq, record_id_l, record_id_r, decision, reviewer, note, at) in the order they
     were recorded: all of them, or with `latest` the last on each pair; `until` (a timestamp)
     and `as_of` (a seq) keep only those recorded by then."""
-    if not _exists(path):
+    if not store_exists(path):
         return []
     sql, params = _select_sql(latest, None if until is None else _timestamp(until), as_of)
     with open_store(path) as con:
         return con.execute(sql, params).fetchall()
 
 
+def write_csv(path: Path, out: TextIO, latest: bool = False) -> int:
+    """The decisions as CSV (`famlink review decisions`): seq, when, who, which pair, what and
+    why, in the order they were recorded; with `latest`, the last on each pair. Returns how
+    many rows were written."""
+    rows = read_decisions(path, latest=latest)
+    writer = csv.writer(out)
+    writer.writerow(("seq", "at", "reviewer", "record_id_l", "record_id_r", "decision", "note"))
+    writer.writerows((seq, at, reviewer, left, right, decision, note)
+                     for seq, left, right, decision, reviewer, note, at in rows)
+    return len(rows)
+
+
 def history(path: Path, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str],
                                                                    list[Decision]]:
     """The decisions on each of `pairs` (sorted record ids), oldest first: what a reviewer
     sees again of a pair left unsure."""
-    if not _exists(path):
+    if not store_exists(path):
         return {}
     found: dict[tuple[str, str], list[Decision]] = {}
     with open_store(path) as con:
