@@ -19,7 +19,7 @@ from linkage.link.explain import SCRIPT
 from linkage.link.records import build_records
 from linkage.link.run import link
 from linkage.link.settings import load_linkage_config
-from linkage.review.decisions import Decision, decisions_path, record
+from linkage.review.decisions import Decision, decisions_path, read_decisions, record
 from linkage.warehouse import connect
 
 CONFIG = load_linkage_config()
@@ -185,8 +185,10 @@ def test_review_commands(linked: Path, tmp_path: Path, small: Path) -> None:
     decided = runner.invoke(cli, ["review", "decide", pair_id, "--db", str(db), "--no-match",
                                   "--by", "Liaison C", "--note", "different DOB"])
     assert decided.exit_code == 0, decided.output
-    lines = (tmp_path / CONFIG.review.decisions_file).read_text().splitlines()
-    assert len(lines) == 1 and '"no_match"' in lines[0] and "Liaison C" in lines[0]
+    store = decisions_path(db, CONFIG.review.decisions_file)
+    assert store.parent == tmp_path and store.name == "review_decisions.sqlite"
+    assert [row[3:6] for row in read_decisions(store)] == [
+        ("no_match", "Liaison C", "different DOB")]
     sheet = tmp_path / "decisions.csv"
     sheet.write_text(f"record_id_l,record_id_r,decision,reviewer,note\n"
                      f"{left},{right},match,Liaison D,checked the file\n"
@@ -197,7 +199,7 @@ def test_review_commands(linked: Path, tmp_path: Path, small: Path) -> None:
                      f"{left},{right},match,Liaison D,checked the file\n")
     imported = runner.invoke(cli, ["review", "import", str(sheet), "--db", str(db)])
     assert imported.exit_code == 0, imported.output
-    assert len((tmp_path / CONFIG.review.decisions_file).read_text().splitlines()) == 2
+    assert [row[3] for row in read_decisions(store)] == ["no_match", "match"]
     relinked = runner.invoke(cli, ["link", "--db", str(db)])
     assert relinked.exit_code == 0, relinked.output
     assert "reviewer decisions applied" in relinked.output
