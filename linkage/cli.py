@@ -118,8 +118,7 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
            only: list[str] | None) -> None:
     """Load the extracts into DuckDB: raw, staged, rejects with reasons."""
     from linkage.ingest.loaded import IngestError
-    from linkage.ingest.quality import quality_table
-    from linkage.ingest.run import AccountingError
+    from linkage.ingest.run import AccountingError, IngestFailed
     from linkage.ingest.run import ingest as run_ingest
     from linkage.warehouse import WarehouseBusy, connect
 
@@ -136,8 +135,22 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
 
             summaries = run_ingest(con, data, config_dir, progress=show,
                                    settings_path=settings_path, only=only)
+    except IngestFailed as exc:  # what was loaded, then why it cannot be published
+        _print_ingest(con, db, exc.summary)
+        raise click.ClickException(str(exc)) from None
     except (ConfigError, IngestError, AccountingError, WarehouseBusy) as exc:
         raise click.ClickException(str(exc)) from None
+    _print_ingest(con, db, summaries)
+    persons = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
+    console.print(f"[green]{persons:,} person records staged; every file balances "
+                  f"(read = staged + rejected).")
+
+
+def _print_ingest(con, db: Path, summaries) -> None:  # noqa: ANN001 - DuckDB, IngestSummary
+    """The ingest's table of files, its warnings, the sources not loaded and the values lost
+    in mapping: shown whether or not the run can be published."""
+    from linkage.ingest.quality import quality_table
+
     table = Table(title=f"ingested into {db}")
     for column in ("source", "file", "read", "staged", "rejected", "top reject reasons"):
         table.add_column(column, justify="right" if column in ("read", "staged", "rejected")
@@ -145,19 +158,14 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
     for s in summaries:
         reasons = "; ".join(f"{n} x {r}" for r, n in s.top_reasons)
         table.add_row(s.source, Path(s.file).name, f"{s.read:,}", f"{s.staged:,}",
-                      f"{s.rejected:,}", reasons)
+                      f"{s.rejected:,}", escape(reasons))
     console.print(table)
     for s in summaries:
         for warning in s.warnings:
-            console.print(f"[yellow]warning:[/] {warning}")
+            console.print(f"[yellow]warning:[/] {escape(warning)}")
     print_skipped(summaries.skipped)
     if (lost := quality_table(con)) is not None:  # staged.quality's top entries
         console.print(lost)
-    persons = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
-    console.print(f"[green]{persons:,} person records staged; every file balances "
-                  f"(read = staged + rejected).")
-    if summaries.missing:
-        raise click.ClickException(summaries.missing_message())
 
 
 def _warehouse(db: Path, read_only: bool = False):  # noqa: ANN202 - a DuckDB connection
@@ -632,3 +640,60 @@ def report(name: str, db: Path, fmt: str, out: Path | None) -> None:
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"[green]wrote {rows:,} rows of {name} to {out}")
+
+
+RUNS_WORKDIR_OPTION = click.option(
+    "--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/nightly"),
+    show_default=True, help="Work folder of the runs (what `famlink nightly --workdir` built).")
+
+
+@cli.command()
+@RUNS_WORKDIR_OPTION
+def runs(workdir: Path) -> None:
+    """List the work folder's runs, newest first: status, gates, whether kept on disk."""
+    from linkage.publish.workdir import Workdir
+
+    folder = Workdir(workdir)
+    records = folder.registry.runs()
+    if not records:
+        raise click.ClickException(f"{workdir}: no runs yet (run `famlink nightly`)")
+    current = folder.current_run()
+    table = Table(title=f"runs of {workdir} (current: {current or 'none'})")
+    for column in ("run", "status", "started", "finished"):
+        table.add_column(column, no_wrap=True)
+    for column in ("gates failed", "note"):
+        table.add_column(column)
+    for run in records:
+        status = "current" if run.run_id == current else run.status
+        note = run.error or ""
+        if run.published_by:
+            note = f"published by {run.published_by}: {run.reason}"
+        failed = "; ".join(f"{g['name']} ({g['detail']})" for g in run.failed_gates)
+        table.add_row(run.run_id, status, run.started_at, run.finished_at or "", failed,
+                      note)
+    console.print(table)
+
+
+@cli.command()
+@click.argument("run_id")
+@RUNS_WORKDIR_OPTION
+@click.option("--reason", required=True, help="Why the held run may be published anyway.")
+@click.option("--by", "by", required=True, help="Your name, kept with the run.")
+@click.option("--publish-config", "publish_config",
+              type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Versions kept (default: configs/publish.yaml).")
+def publish(run_id: str, workdir: Path, reason: str, by: str,
+            publish_config: Path | None) -> None:
+    """Publish a held run (one whose gates failed) after looking at it."""
+    from linkage.publish.settings import load_publish_config
+    from linkage.publish.workdir import PublishError, RunInProgress, Workdir
+
+    try:
+        config = load_publish_config(publish_config)
+        folder = Workdir(workdir)
+        with folder.exclusive():
+            removed = folder.accept(run_id, config.keep_versions, by, reason)
+    except (ConfigError, PublishError, RunInProgress) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]published {run_id}[/]: {folder.current_path} opens it now"
+                  + (f"; removed old versions {', '.join(removed)}" if removed else ""))

@@ -7,6 +7,7 @@ set lock", which `connect` turns into a message that says what to do.
 from __future__ import annotations
 
 import contextlib
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +20,22 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file open for writing."""
 
 
+class PublishedVersion(WarehouseBusy):
+    """A published warehouse version (read-only on disk): never written again, since readers
+    rely on it staying as it was published."""
+
+
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse at `path` with every layer's schema; or, with
     `read_only`, open an existing one to read: any number of readers share a file, and
     temporary tables still work (a reader's explanations build some)."""
     path = Path(path)
     if not read_only:
+        if path.exists() and not path.resolve().stat().st_mode & stat.S_IWUSR:
+            raise PublishedVersion(
+                f"{path} is a published version (read-only): it is never written again. "
+                f"Build a new version with `famlink nightly --workdir {path.parent}`, or "
+                f"work on a copy")
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), read_only=read_only)

@@ -52,8 +52,8 @@ def test_synth_bad_config_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_schedule_without_server_says_what_to_do() -> None:
     env_less = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    result = subprocess.run([*FAMLINK, "schedule"], capture_output=True, text=True, cwd=ROOT,
-                            env=env_less, timeout=120)
+    result = subprocess.run([*FAMLINK, "schedule", "--extracts", "x"], capture_output=True,
+                            text=True, cwd=ROOT, env=env_less, timeout=120)
     assert result.returncode != 0 and "prefect server start" in result.stderr
 
 
@@ -243,12 +243,30 @@ def test_nightly_and_schedule_pass_config_settings_and_only_to_the_flow(
     runner = CliRunner()
     result = runner.invoke(cli, ["nightly", "--extracts", "x", *given])
     assert "stub: stop here" in result.output
-    assert stub.calls[-1] == {"workdir": "data/nightly", "extracts": "x", "persons": 10_000,
-                              "seed": 1, "hmis_version": None, **expected}
-    result = runner.invoke(cli, ["schedule", "--cron", "0 3 * * *", *given])
+    assert stub.calls[-1] == {"workdir": "data/nightly", "extracts": "x", "demo": False,
+                              "persons": 10_000, "seed": 1, "hmis_version": None,
+                              "publish_config": None, **expected}
+    result = runner.invoke(cli, ["schedule", "--cron", "0 3 * * *", "--timezone",
+                                 "America/Chicago", "--extracts", "x", *given])
     assert result.exit_code == 0, result.output
-    assert stub.calls[-1] == {"name": "nightly", "cron": "0 3 * * *", "parameters": {
-        "workdir": "data/nightly", "extracts": None, **expected}}
+    call = stub.calls[-1]
+    assert call["name"] == "nightly" and call["limit"] == 1  # one run at a time
+    assert call["schedule"].cron == "0 3 * * *"
+    assert call["schedule"].timezone == "America/Chicago"
+    assert call["parameters"] == {"workdir": str(tmp_path / "data/nightly"),
+                                  "extracts": str(tmp_path / "x"), "demo": False,
+                                  "publish_config": None, **expected}
+
+
+def test_schedule_never_makes_data_up_without_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No --extracts and no --demo: an error, not a synthetic population every night."""
+    from flows.cli import cli
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    for command in (["schedule"], ["nightly"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code != 0 and "--extracts DIR" in result.output and \
+            "--demo" in result.output
 
 
 def test_link_of_a_list_too_small_to_train_says_so_and_links_nothing(tmp_path: Path) -> None:

@@ -86,7 +86,12 @@ def load_model(con: duckdb.DuckDBPyConnection) -> list[Model]:
 
 def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
          config_path: Path = LINKAGE_CONFIG, retrain: bool = False,
-         progress: Progress | None = None) -> LinkSummary:
+         progress: Progress | None = None, decisions: Path | None = None,
+         decisions_as_of: int | None = None, reports: Path | None = None) -> LinkSummary:
+    """Link the warehouse `db` (open as `con`). Reviewer decisions come from `decisions`
+    (default: the configured file beside `db`) as they were at `decisions_as_of` (a mark of
+    the store, taken when a nightly run started; default: all of them); the run's page goes
+    to `reports` (default: reports/ beside `db`)."""
     run_id = datetime.now().strftime("%Y%m%dT%H%M%S")
     summary = LinkSummary(run_id)
     clock = [time.perf_counter()]
@@ -142,7 +147,9 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     if saved is None:
         con.execute("INSERT INTO linked.model VALUES (now(), ?, ?)",
                     [key, json.dumps([m.to_dict() for m in rounds])])
-    summary.decisions = load_latest(con, decisions_path(db, config.review.decisions_file))
+    summary.decisions = load_latest(
+        con, decisions or decisions_path(db, config.review.decisions_file),
+        as_of=decisions_as_of)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _decided AS
         SELECT a.rid AS rid_l, b.rid AS rid_r, d.decision FROM _decisions d
@@ -157,7 +164,8 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     step("ids", "queueing uncertain pairs for review")
     summary.queued = build_queue(con, config)
     step("queue", "drawing the run's charts")
-    summary.charts = str(run_charts(con, config, rounds[-1], db, run_id))
+    summary.charts = str(run_charts(con, config, rounds[-1],
+                                    reports or Path(db).resolve().parent / "reports", run_id))
     step("charts", "done")
     con.execute("""
         CREATE TABLE IF NOT EXISTS linked.runs (run_id VARCHAR, finished_at TIMESTAMP,
@@ -167,8 +175,8 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     return summary
 
 
-def run_charts(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model, db: Path,
-               run_id: str, pairs: int = 12) -> Path:
+def run_charts(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,
+               reports: Path, run_id: str, pairs: int = 12) -> Path:
     """The run's charts beside the warehouse: which levels the data weighed out of order, what
     each comparison level weighs, and the waterfall of the first pairs in the review
     queue."""
@@ -176,7 +184,7 @@ def run_charts(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Mod
                          f"ORDER BY position LIMIT {pairs}").fetchall()
     specs = [model_spec(model)] + [waterfall_spec(explain(con, config, model, left, right))
                                    for left, right in queued]
-    path = Path(db).resolve().parent / "reports" / f"link-{run_id}.html"
+    path = reports / f"link-{run_id}.html"
     untrained = [] if model.trained else [
         "This run's model is untrained: its records held fewer candidate pairs than "
         "training.min_candidate_pairs, too few to learn from. No pair links on its score and "

@@ -1,0 +1,195 @@
+"""The pipeline layer: each step of a run as one call, with a typed summary back.
+
+The CLI's commands and the Prefect flow's tasks are thin layers over these functions: a step
+opens its warehouse, does its work, closes it and says what it did; whatever calls it only
+shows the summary (a table in the terminal, a log line and an artifact in Prefect).
+
+A whole run (`famlink nightly`) is built inside `building`: its own warehouse version, copied
+from the current one, published by `finish` only when every gate of configs/publish.yaml
+passes (linkage.publish).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from linkage.config import ConfigError
+from linkage.evaluate import evaluate, evaluate_families, write_report
+from linkage.families.build import build_families
+from linkage.families.settings import load_marts_config
+from linkage.ingest.loaded import IngestError
+from linkage.ingest.run import AccountingError, IngestSummary, ingest
+from linkage.link.run import LinkSummary, link
+from linkage.link.settings import LINKAGE_CONFIG, load_linkage_config
+from linkage.marts.build import build_marts
+from linkage.publish.gates import Gate, check, measure
+from linkage.publish.settings import PublishConfig
+from linkage.publish.workdir import Workdir
+from linkage.review.decisions import decisions_path, latest_seq
+from linkage.warehouse import WarehouseBusy, connect
+
+Progress = Callable[[str], None]
+
+# Errors famlink words itself: file, line, field and reason, never a record's values. Any other
+# exception is recorded by its type alone (a library's message may quote a row).
+WORDED = (ConfigError, IngestError, AccountingError, WarehouseBusy)
+
+
+def error_text(exc: BaseException) -> str:
+    """What a failed run's record keeps of its error."""
+    if isinstance(exc, WORDED):
+        return str(exc)
+    return f"{type(exc).__name__} (details in the run's log)"
+
+
+def ingest_step(db: Path, extracts: Path, config_dir: Path | None = None,
+                settings_path: Path | None = None, only: list[str] | None = None,
+                progress: Progress | None = None) -> IngestSummary:
+    """Load the extracts into `db`. Raises IngestError, after loading what it could, when a
+    source the run expected is missing."""
+    con = connect(db)
+    try:
+        summaries = ingest(con, extracts, config_dir, progress=progress,
+                           settings_path=settings_path, only=only)
+    finally:
+        con.close()
+    if summaries.missing:
+        raise IngestError(summaries.missing_message())
+    return summaries
+
+
+def link_step(db: Path, config_path: Path | None = None, retrain: bool = False,
+              decisions: Path | None = None, decisions_as_of: int | None = None,
+              reports: Path | None = None, progress: Progress | None = None) -> LinkSummary:
+    """Link `db`'s records into persons (linkage.link.run.link)."""
+    config = load_linkage_config(config_path)
+    con = connect(db)
+    try:
+        return link(con, db, config, config_path or LINKAGE_CONFIG, retrain, progress=progress,
+                    decisions=decisions, decisions_as_of=decisions_as_of, reports=reports)
+    finally:
+        con.close()
+
+
+@dataclass
+class FamiliesSummary:
+    families: dict[str, int]
+    marts: dict[str, int]
+
+
+def families_step(db: Path, config_path: Path | None = None,
+                  progress: Progress | None = None) -> FamiliesSummary:
+    """Group `db`'s persons into families, then build the lists staff act on."""
+    config = load_marts_config(config_path)
+    con = connect(db)
+    try:
+        if progress:
+            progress("grouping persons into families")
+        families = build_families(con, config)
+        if progress:
+            progress("building the lists")
+        marts = build_marts(con, config)
+    finally:
+        con.close()
+    return FamiliesSummary(families, marts)
+
+
+def evaluate_step(db: Path, truth: Path, out: Path) -> dict:
+    """Accuracy against a generator's truth (synthetic runs only), written to `out`."""
+    con = connect(db, read_only=True)
+    try:
+        result = evaluate(con, truth)
+        result["families"] = evaluate_families(con, truth)
+    finally:
+        con.close()
+    write_report(result, out)
+    return result
+
+
+@dataclass
+class Run:
+    """A run being built in its own warehouse version."""
+
+    workdir: Workdir
+    run_id: str
+    db: Path
+    decisions: Path  # the work folder's decision store
+    decisions_as_of: int  # its mark when the run started: later decisions wait for the next
+    reports: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reports = self.workdir.root / "reports"
+
+
+@contextlib.contextmanager
+def building(root: Path, progress: Progress | None = None) -> Iterator[Run]:
+    """Hold the work folder for one run and start it from a copy of the current version. If
+    anything raises inside, the run is recorded as failed and its partial version deleted;
+    if the process is killed, the next run finds it `building` and does the same."""
+    workdir = Workdir(root)
+    with workdir.exclusive():
+        workdir.reconcile()
+        run_id, db = workdir.begin(progress)
+        decisions = decisions_path(workdir.current_path, load_linkage_config().review
+                                   .decisions_file)
+        run = Run(workdir, run_id, db, decisions, latest_seq(decisions))
+        try:
+            yield run
+        except BaseException as exc:
+            workdir.fail(run_id, error_text(exc))
+            raise
+
+
+@dataclass
+class Verdict:
+    run_id: str
+    published: bool
+    gates: list[Gate]
+    metrics: dict
+    previous: dict | None  # the last published run's metrics
+    removed: list[str]  # versions deleted to keep configs/publish.yaml's keep_versions
+
+    @property
+    def failed(self) -> list[Gate]:
+        return [gate for gate in self.gates if not gate.passed]
+
+
+def _previous_metrics(workdir: Workdir) -> dict | None:
+    current = workdir.current_run()
+    if current is None:
+        return None
+    recorded = workdir.registry.get(current)
+    if recorded is not None and recorded.metrics is not None:
+        return recorded.metrics
+    con = connect(workdir.version_path(current), read_only=True)  # adopted: never measured
+    try:
+        return measure(con)
+    finally:
+        con.close()
+
+
+def finish(run: Run, config: PublishConfig, progress: Progress | None = None) -> Verdict:
+    """Measure the built version, check the gates against the current one, and publish it
+    (one rename) if every gate passed; else hold it for an analyst (`famlink publish`)."""
+    if progress:
+        progress("checking the gates")
+    con = connect(run.db, read_only=True)
+    try:
+        metrics = measure(con)
+    finally:
+        con.close()
+    previous = _previous_metrics(run.workdir)
+    gates = check(metrics, previous, config.gates)
+    run.workdir.registry.update(run.run_id, metrics=metrics,
+                                gates=[gate.to_dict() for gate in gates])
+    verdict = Verdict(run.run_id, all(gate.passed for gate in gates), gates, metrics, previous,
+                      [])
+    if verdict.published:
+        verdict.removed = run.workdir.publish(run.run_id, config.keep_versions,
+                                              progress=progress)
+    else:
+        run.workdir.hold(run.run_id)
+    return verdict
