@@ -368,8 +368,9 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig) -> N
     Each adult and child gets the record id `layout.person_ids` defines: the month, the case,
     A or C and a digest of the person's identity items, numbered `-2`, `-3`... only among people
     of the case and month whose identity items are all equal, in the order of their content.
-    No line's place in the file enters an id, and no person is dropped: every T2 line and
-    every child slot stages one record."""
+    No line's place in the file enters an id or a value, and no person is dropped: every T2
+    line and every child slot stages one record. (A family reported twice in a month with two
+    ZIP codes, a state's error, gives its people the smaller, whichever line comes first.)"""
     family_items = tuple(f for f in layout.T1 if f.name in _T1_STAGED)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW tanf_t1 AS
         SELECT _file, _line, {_cut(family_items)} FROM tanf_lines WHERE left(text, 2) = 'T1'""")
@@ -404,7 +405,7 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig) -> N
                              THEN '-' || row_number() OVER _same ELSE '' END AS person_id,
                strftime(strptime(RPT_MONTH_YEAR || '01', '%Y%m%d'), '%Y-%m-%d') AS month,
                t1.ZIP_CODE AS zip
-        FROM people p LEFT JOIN (SELECT _file, RPT_MONTH_YEAR, CASE_NUMBER, any_value(ZIP_CODE)
+        FROM people p LEFT JOIN (SELECT _file, RPT_MONTH_YEAR, CASE_NUMBER, min(ZIP_CODE)
                                  AS ZIP_CODE FROM tanf_t1 GROUP BY ALL) t1
         USING (_file, RPT_MONTH_YEAR, CASE_NUMBER)
         WINDOW _same AS (PARTITION BY _base ORDER BY _key, _text)""")
