@@ -267,22 +267,20 @@ def test_the_ingest_and_the_layout_module_build_the_same_ids(tmp_path: Path) -> 
     encrypted SSNs and all."""
     lines = _lines(TANF_FIXTURE)
     encrypted = layout.header_is_encrypted(lines[0])
-    expected = []
+    people: dict[tuple[str, str, str], list] = {}
     for line in lines[1:-1]:
-        people = []
-        if line.startswith("T2"):
-            people = [(layout.parse_record(layout.T2, line), line[layout.T3_PREFIX[-1].end:])]
-        elif line.startswith("T3"):
-            people = [(child, line[o:o + layout.T3_CHILD_LENGTH]) for child, o in zip(
-                layout.parse_t3_children(line), layout.T3_CHILD_OFFSETS, strict=False)]
-        for items, text in people:
+        found = {"T2": [(layout.parse_record(layout.T2, line), line[19:])],
+                 "T3": [(layout.parse_record(layout.T3_CHILD, slot), slot)
+                        for slot in layout.t3_child_slots(line)]}.get(line[:2], [])
+        for items, text in found:
             if encrypted:
                 items["SSN"] = layout.decrypt_ssn(items["SSN"])
-            kind = layout.PERSON_KINDS[line[:2]]
-            expected += layout.person_ids(items["RPT_MONTH_YEAR"], items["CASE_NUMBER"], kind,
-                                          [(items, text.rstrip(" "))])
-    con = _ingest_tanf(tmp_path, lines)
-    assert set(_records(con)) == {f"tanf:{source_id}" for source_id in expected}
+            key = (line[2:8], line[8:19].rstrip(), layout.PERSON_KINDS[line[:2]])
+            people.setdefault(key, []).append((items, text.rstrip(" ")))
+    expected = {f"tanf:{source_id}" for key, found in people.items()
+                for source_id in layout.person_ids(*key, found)}
+    assert len(expected) == 11
+    assert set(_records(_ingest_tanf(tmp_path, lines))) == expected
 
 
 def test_people_equal_in_every_identifying_item_stay_two_records(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from helpers import read_csv
@@ -14,6 +14,30 @@ from helpers import read_csv
 from linkage.formats import tanf_section1
 from synthetic_data.generate import synthesize
 from synthetic_data.truth import HARD_CASES
+
+
+def _tanf_ids(path: Path) -> list[str]:
+    """A TANF report's person ids, read back as the ingest reads them: the people of each case,
+    month and kind (T2 adults, T3 children) by their items and own text."""
+    lines = path.read_text(encoding="ascii").splitlines()
+    encrypted = tanf_section1.header_is_encrypted(lines[0])
+    people: defaultdict[tuple[str, str, str], list] = defaultdict(list)
+    own = tanf_section1.T3_PREFIX[-1].end
+    for line in lines[1:-1]:
+        if line.startswith("T2"):
+            found = [(tanf_section1.parse_record(tanf_section1.T2, line), line[own:])]
+        elif line.startswith("T3"):
+            found = [(tanf_section1.parse_record(tanf_section1.T3_CHILD, slot), slot)
+                     for slot in tanf_section1.t3_child_slots(line)]
+        else:
+            continue
+        for items, text in found:
+            if encrypted and items["SSN"]:
+                items["SSN"] = tanf_section1.decrypt_ssn(items["SSN"])
+            key = (line[2:8], line[8:19].rstrip(), tanf_section1.PERSON_KINDS[line[:2]])
+            people[key].append((items, text.rstrip(" ")))
+    return [source_id for key, found in people.items()
+            for source_id in tanf_section1.person_ids(*key, found)]
 
 
 def _source_ids(root: Path) -> Counter[str]:
@@ -24,18 +48,7 @@ def _source_ids(root: Path) -> Counter[str]:
     ids.update({f"cs:{m['member_id']}" for m in read_csv(ex / "cs" / "fcr_persons.csv")})
     ids.update(f"hmis:{c['PersonalID']}" for c in read_csv(ex / "hmis" / "Client.csv"))
     for path in sorted((ex / "tanf").glob("*.txt")):
-        adults: Counter[str] = Counter()
-        kids: Counter[str] = Counter()
-        for line in path.read_text(encoding="ascii").splitlines()[1:-1]:
-            if line.startswith("T2"):
-                key = f"{line[2:8]}-{line[8:19]}"
-                adults[key] += 1
-                ids[f"tanf:{key}-A{adults[key]}"] += 1
-            elif line.startswith("T3"):
-                for child in tanf_section1.parse_t3_children(line):
-                    key = f"{child['RPT_MONTH_YEAR']}-{child['CASE_NUMBER']}"
-                    kids[key] += 1
-                    ids[f"tanf:{key}-C{kids[key]}"] += 1
+        ids.update(f"tanf:{source_id}" for source_id in _tanf_ids(path))
     return ids
 
 

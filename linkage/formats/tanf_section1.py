@@ -67,6 +67,7 @@ __all__ = [
     "person_ids",
     "shift_fields",
     "t3_child_fields",
+    "t3_child_slots",
 ]
 
 
@@ -506,15 +507,20 @@ def parse_t3_children(line: str) -> list[dict[str, str]]:
     Each child dict has RecordType, RPT_MONTH_YEAR and CASE_NUMBER plus the ``T3_CHILD`` field
     names. A slot that is blank, all zeros or beyond the end of a shortened line is absent.
     """
-    line = line.rstrip("\r\n")
     prefix = parse_record(T3_PREFIX, line)
-    children = []
-    for child in (1, 2):
-        start = T3_CHILD_OFFSETS[child - 1]
-        if _slot_is_absent(line[start : start + T3_CHILD_LENGTH]):
-            continue
-        children.append({**prefix, **parse_record(t3_child_fields(child), line)})
-    return children
+    return [{**prefix, **parse_record(T3_CHILD, slot)} for slot in t3_child_slots(line)]
+
+
+def t3_child_slots(line: str) -> list[str]:
+    """The text of each child slot of a T3 line that holds a child (one or two), 41 characters
+    or fewer on a shortened line.
+
+    Why: a child's record id is built from its slot's text (``person_ids``), whichever slot it
+    is in; an empty first slot does not make the second child the first.
+    """
+    line = line.rstrip("\r\n")
+    slots = (line[start : start + T3_CHILD_LENGTH] for start in T3_CHILD_OFFSETS)
+    return [slot for slot in slots if not _slot_is_absent(slot)]
 
 
 def format_t3_record(
