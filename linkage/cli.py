@@ -173,8 +173,7 @@ def _warehouse(db: Path, read_only: bool = False):  # noqa: ANN202 - a DuckDB co
     they neither wait for a run nor hold one up."""
     from linkage.warehouse import WarehouseBusy, connect
 
-    if not db.exists():
-        raise click.ClickException(f"{db}: no such warehouse (run `famlink ingest` first)")
+    _exists(db)
     try:
         con = connect(db, read_only=read_only)
     except WarehouseBusy as exc:
@@ -183,6 +182,11 @@ def _warehouse(db: Path, read_only: bool = False):  # noqa: ANN202 - a DuckDB co
     # notebook) must not keep the file open behind it
     click.get_current_context().call_on_close(con.close)
     return con
+
+
+def _exists(db: Path) -> None:
+    if not db.exists():
+        raise click.ClickException(f"{db}: no such warehouse (run `famlink ingest` first)")
 
 
 def _reader(db: Path):  # noqa: ANN202 - a DuckDB connection
@@ -238,16 +242,14 @@ def print_link_summary(summary) -> None:  # noqa: ANN001 - a LinkSummary
 @click.option("--retrain", is_flag=True, help="Train the model again even if a saved one fits.")
 def link(db: Path, config_path: Path | None, retrain: bool) -> None:
     """Link person records into persons: train or reuse the model, score, cluster, queue."""
-    from linkage.link.run import link as run_link
-    from linkage.link.settings import LINKAGE_CONFIG
+    from linkage.pipeline import link_step
+    from linkage.warehouse import WarehouseBusy
 
-    config = _linkage_config(config_path)
-    con = _warehouse(db)
+    _exists(db)
     try:
         with console.status("linking") as status:
-            summary = run_link(con, db, config, config_path or LINKAGE_CONFIG, retrain,
-                               progress=status.update)
-    except ConfigError as exc:
+            summary = link_step(db, config_path, retrain, progress=status.update)
+    except (ConfigError, WarehouseBusy) as exc:
         raise click.ClickException(str(exc)) from None
     print_link_summary(summary)
 
@@ -601,25 +603,16 @@ def print_families_summary(families: dict, marts: dict) -> None:
               default=None, help="Family and mart rules (default: configs/marts.yaml).")
 def families(db: Path, config_path: Path | None) -> None:
     """Group linked persons into families and build the four lists staff act on."""
-    from linkage.families.build import build_families
-    from linkage.families.settings import MARTS_CONFIG, load_marts_config
-    from linkage.marts.build import build_marts
-    from linkage.warehouse import table_exists
+    from linkage.pipeline import NotReady, families_step
+    from linkage.warehouse import WarehouseBusy
 
+    _exists(db)
     try:
-        config = load_marts_config(config_path)
-    except ConfigError as exc:
+        with console.status("building families and marts") as status:
+            summary = families_step(db, config_path, progress=status.update)
+    except (ConfigError, NotReady, WarehouseBusy) as exc:
         raise click.ClickException(str(exc)) from None
-    con = _warehouse(db)
-    if not table_exists(con, "linked.persons"):
-        raise click.ClickException(f"{db} has no linked persons yet: run `famlink link` first")
-    try:
-        with console.status("building families and marts"):
-            counts = build_families(con, config)
-            marts = build_marts(con, config)
-    except ConfigError as exc:  # a rule's SQL that does not compile, with its key
-        raise click.ClickException(f"{config_path or MARTS_CONFIG}: {exc}") from None
-    print_families_summary(counts, marts)
+    print_families_summary(summary.families, summary.marts)
 
 
 @cli.command()

@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import sqlite3
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -199,18 +198,14 @@ def read_labels_csv(con: duckdb.DuckDBPyConnection, source: Path) -> dict[str, i
     return {"blank": blank}
 
 
-def _last_run_start(con: duckdb.DuckDBPyConnection) -> str | None:
-    """When the run that built linked.persons started (its id is its start time)."""
+def _applied_mark(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The decision store's mark when the run that built linked.persons started: it applied
+    the decisions up to it (linkage.link.run.LinkSummary.decisions_as_of)."""
     if not table_exists(con, "linked.runs"):
         return None
-    row = con.execute("SELECT run_id FROM linked.runs ORDER BY finished_at DESC LIMIT 1") \
-        .fetchall()
-    if not row:
-        return None
-    try:
-        return datetime.strptime(row[0][0], "%Y%m%dT%H%M%S").isoformat(sep=" ")
-    except ValueError:
-        return None
+    row = con.execute("SELECT summary->>'decisions_as_of' FROM linked.runs "
+                      "ORDER BY finished_at DESC LIMIT 1").fetchall()
+    return int(row[0][0]) if row and row[0][0] is not None else None
 
 
 def load_labels(con: duckdb.DuckDBPyConnection, config: LinkageConfig, db: Path,
@@ -236,13 +231,13 @@ def load_labels(con: duckdb.DuckDBPyConnection, config: LinkageConfig, db: Path,
                               f"decide` writes) nor a CSV: {type(exc).__name__}") from None
         except DecisionError as exc:  # a legacy log it could not import
             raise LabelsError(str(exc)) from None
-    run_start = _last_run_start(con)
-    info["run_started"] = run_start
-    if run_start is None:
+    mark = _applied_mark(con)
+    info["decisions_applied_up_to"] = mark
+    if mark is None:
         con.execute("CREATE OR REPLACE TEMP TABLE _ev_applied (record_id_l VARCHAR, "
                     "record_id_r VARCHAR, decision VARCHAR)")
     else:
-        load_latest(con, decisions, "_ev_applied", until=run_start)
+        load_latest(con, decisions, "_ev_applied", as_of=mark)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _ev_labels AS
         SELECT l.record_id_l, l.record_id_r, l.decision = 'match' AS is_match,

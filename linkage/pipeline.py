@@ -19,7 +19,7 @@ from pathlib import Path
 from linkage.config import ConfigError
 from linkage.evaluate import evaluate, evaluate_families, write_report
 from linkage.families.build import build_families
-from linkage.families.settings import load_marts_config
+from linkage.families.settings import MARTS_CONFIG, load_marts_config
 from linkage.ingest.loaded import IngestError
 from linkage.ingest.run import AccountingError, IngestSummary, ingest
 from linkage.link.run import LinkSummary, link
@@ -29,13 +29,18 @@ from linkage.publish.gates import Gate, check, measure
 from linkage.publish.settings import PublishConfig
 from linkage.publish.workdir import Workdir
 from linkage.review.decisions import decisions_path, latest_seq
-from linkage.warehouse import WarehouseBusy, connect
+from linkage.warehouse import WarehouseBusy, connect, table_exists
 
 Progress = Callable[[str], None]
 
+
+class NotReady(RuntimeError):
+    """A step asked of a warehouse whose earlier steps have not run."""
+
+
 # Errors famlink words itself: file, line, field and reason, never a record's values. Any other
 # exception is recorded by its type alone (a library's message may quote a row).
-WORDED = (ConfigError, IngestError, AccountingError, WarehouseBusy)
+WORDED = (ConfigError, IngestError, AccountingError, WarehouseBusy, NotReady)
 
 
 def error_text(exc: BaseException) -> str:
@@ -86,12 +91,16 @@ def families_step(db: Path, config_path: Path | None = None,
     config = load_marts_config(config_path)
     con = connect(db)
     try:
+        if not table_exists(con, "linked.persons"):
+            raise NotReady(f"{db} has no linked persons yet: run `famlink link` first")
         if progress:
             progress("grouping persons into families")
         families = build_families(con, config)
         if progress:
             progress("building the lists")
         marts = build_marts(con, config)
+    except ConfigError as exc:  # a rule's SQL that does not compile, with its key
+        raise ConfigError(f"{config_path or MARTS_CONFIG}: {exc}") from None
     finally:
         con.close()
     return FamiliesSummary(families, marts)

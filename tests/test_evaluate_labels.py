@@ -87,7 +87,8 @@ class Warehouse:
                 guards VARCHAR[], match_weight DOUBLE, match_probability DOUBLE);
             CREATE TABLE linked.persons (record_id VARCHAR, person_id VARCHAR);
             CREATE TABLE linked.runs (run_id VARCHAR, finished_at TIMESTAMP, summary JSON);
-            INSERT INTO linked.runs VALUES ('20250601T020000', '2025-06-01 02:05:00', '{}');
+            INSERT INTO linked.runs VALUES ('20250601T020000', '2025-06-01 02:05:00',
+                                            '{"decisions_as_of": 0}');
         """)
         self.rid = 0
 
@@ -220,8 +221,9 @@ def test_decisions_the_run_applied_count_but_do_not_speak_for_their_stratum(
     mid = w.pairs(50, 0.7, linked=True)
     low = w.pairs(50, 0.2, linked=False)
     path = decisions_path(w.db, CONFIG.review.decisions_file)
-    for left, right in mid[:10]:  # before the run of 2025-06-01 02:00
+    for left, right in mid[:10]:  # before the run started: the store's mark was then 10
         record(path, Decision(left, right, "match", "liaison", at="2025-05-30 10:00:00"))
+    w.con.execute("""UPDATE linked.runs SET summary = '{"decisions_as_of": 10}'""")
     for left, right in low[:10]:  # after it
         record(path, Decision(left, right, "no_match", "liaison", at="2025-06-02 09:00:00"))
     result = w.evaluate(None)

@@ -27,7 +27,7 @@ from linkage.link.records import build_records
 from linkage.link.scoring import score, score_other_pairs, train
 from linkage.link.settings import LINKAGE_CONFIG, LinkageConfig, check_sql
 from linkage.link.vectors import Scheme, build_sample, build_vectors, scheme_of
-from linkage.review.decisions import decisions_path, load_latest
+from linkage.review.decisions import decisions_path, latest_seq, load_latest
 from linkage.review.queue import build_queue
 from linkage.stable_ids import assign_person_ids
 
@@ -50,7 +50,9 @@ class LinkSummary:
     pooled_levels: dict[str, str] = field(default_factory=dict)
     clustering: dict[str, int] = field(default_factory=dict)
     persons: dict[str, int] = field(default_factory=dict)
-    decisions: int = 0
+    decisions: int = 0  # reviewer decisions applied (match, no_match) on records present
+    # the decision store's mark when the run started: it applied the decisions up to it
+    decisions_as_of: int = 0
     queued: int = 0
     charts: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
@@ -94,6 +96,10 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     to `reports` (default: reports/ beside `db`)."""
     run_id = datetime.now().strftime("%Y%m%dT%H%M%S")
     summary = LinkSummary(run_id)
+    decisions = decisions or decisions_path(db, config.review.decisions_file)
+    # taken now: a decision recorded while the run works waits for the next run
+    summary.decisions_as_of = latest_seq(decisions) if decisions_as_of is None \
+        else decisions_as_of
     clock = [time.perf_counter()]
 
     def step(name: str, message: str) -> None:
@@ -147,15 +153,14 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     if saved is None:
         con.execute("INSERT INTO linked.model VALUES (now(), ?, ?)",
                     [key, json.dumps([m.to_dict() for m in rounds])])
-    summary.decisions = load_latest(
-        con, decisions or decisions_path(db, config.review.decisions_file),
-        as_of=decisions_as_of)
+    load_latest(con, decisions, as_of=summary.decisions_as_of)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _decided AS
         SELECT a.rid AS rid_l, b.rid AS rid_r, d.decision FROM _decisions d
         JOIN linked.records a ON a.record_id = d.record_id_l
         JOIN linked.records b ON b.record_id = d.record_id_r
         WHERE d.decision IN ('match', 'no_match')""")
+    summary.decisions = con.execute("SELECT count(*) FROM _decided").fetchall()[0][0]
     summary.clustering = build_clusters(
         con, config, "_decided",
         lambda pairs, out: score_other_pairs(con, scheme, rounds[-1], config, pairs, out))

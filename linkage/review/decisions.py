@@ -104,13 +104,10 @@ def _insert_sql() -> str:
             f"VALUES ({', '.join('?' for _ in COLUMNS)})")
 
 
-def _select_sql(latest: bool, until: str | None, as_of: int | None) -> tuple[str, list]:
+def _select_sql(latest: bool, as_of: int | None) -> tuple[str, list]:
     """Decisions in the order they were recorded; with `latest`, the last one on each pair.
-    `until` (a timestamp) and `as_of` (a seq) keep those recorded by then, before choosing."""
+    `as_of` (a seq) keeps those recorded by then, before choosing."""
     where, params = ["1 = 1"], []
-    if until is not None:
-        where.append("at <= ?")
-        params.append(until)
     if as_of is not None:
         where.append("seq <= ?")
         params.append(as_of)
@@ -321,14 +318,14 @@ def latest_seq(path: Path) -> int:
         return con.execute("SELECT coalesce(max(seq), 0) FROM decisions").fetchone()[0]
 
 
-def read_decisions(path: Path, latest: bool = False, until: str | None = None,
+def read_decisions(path: Path, latest: bool = False,
                    as_of: int | None = None) -> list[tuple]:
     """Rows (seq, record_id_l, record_id_r, decision, reviewer, note, at) in the order they
-    were recorded: all of them, or with `latest` the last on each pair; `until` (a timestamp)
-    and `as_of` (a seq) keep only those recorded by then."""
+    were recorded: all of them, or with `latest` the last on each pair; `as_of` (a seq) keeps
+    only those recorded by then."""
     if not store_exists(path):
         return []
-    sql, params = _select_sql(latest, None if until is None else _timestamp(until), as_of)
+    sql, params = _select_sql(latest, as_of)
     with open_store(path) as con:
         return con.execute(sql, params).fetchall()
 
@@ -363,12 +360,12 @@ def history(path: Path, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str
 
 
 def load_latest(con: duckdb.DuckDBPyConnection, path: Path, table: str = "_decisions",
-                until: str | None = None, as_of: int | None = None) -> int:
+                as_of: int | None = None) -> int:
     """Create temp `table` (record_id_l, record_id_r, decision, reviewer, note, at): the latest
     decision on each pair. Returns how many pairs have one. `as_of` (a seq from `latest_seq`)
-    keeps the decisions recorded before a run started; `until` (a timestamp) those recorded
-    by then. DuckDB cannot read SQLite here, so the rows travel through Arrow."""
-    rows = read_decisions(path, latest=True, until=until, as_of=as_of)
+    keeps the decisions recorded before a run started. DuckDB cannot read SQLite here, so the
+    rows travel through Arrow."""
+    rows = read_decisions(path, latest=True, as_of=as_of)
     arrow = pa.table({column: pa.array([row[i + 1] for row in rows], pa.string())
                       for i, column in enumerate(COLUMNS)})
     con.register("_decision_rows", arrow)
