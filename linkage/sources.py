@@ -34,6 +34,10 @@ class TableSpec(Strict):
     required: list[Column] = []  # must be in the header, and non-empty in each row
     encoding: Literal["auto", "utf-8", "latin-1"] = "auto"
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
+    # mapped columns the file may come without (a middle name some counties never send): their
+    # values are then left empty, with a warning. Any other mapped column missing from the
+    # file fails the ingest: a missing birth_date halves the links, and quietly.
+    optional_columns: list[Column] = []
 
 
 class PersonSpec(Strict):
@@ -129,12 +133,47 @@ class SourceConfig(Strict):
             unknown = sorted({t for t in named if t not in self.tables})
             if unknown:
                 raise ValueError(f"tables {unknown} are used but not listed under `tables`")
+        for name, table in self.tables.items():
+            _check_optional(name, table, mapped_columns(self, name))
         return self
 
     @property
     def prefix(self) -> str:
         """The first part of every record id (`<prefix>:<source id>`)."""
         return self.id_prefix or self.system
+
+
+def mapped_columns(source: SourceConfig, table: str) -> list[str]:
+    """The columns of `table` that the mapping reads besides its ids (which `required` and
+    `key` cover): the ones whose absence leaves a staged field empty."""
+    names: list[str | None] = []
+    if source.person and source.person.table == table:
+        p = source.person
+        names += [p.first_name, p.middle_name, p.last_name, p.suffix, p.dob, p.ssn, p.sex,
+                  p.address_line, p.city, p.state, p.zip, p.phone, p.seen]
+    for m in source.memberships:
+        if m.table == table:
+            names += [m.group, m.role, m.start, m.end]
+    for g in source.groups:
+        if g.table == table:
+            names += [g.start, g.end, *g.attributes]
+    for e in source.events:
+        if e.table == table:
+            names += [e.group, e.start, e.end, *e.details]
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def _check_optional(name: str, table: TableSpec, mapped: list[str]) -> None:
+    """An optional column must be one the mapping reads from that table (a typo would
+    otherwise make nothing optional, silently) and cannot be required as well."""
+    stray = [c for c in table.optional_columns if c not in mapped]
+    if stray:
+        raise ValueError(f"tables.{name}.optional_columns: {', '.join(stray)} not mapped from "
+                         f"this table (mapped: {', '.join(mapped) or 'none'})")
+    both = [c for c in table.optional_columns if c in table.required or c in table.key]
+    if both:
+        raise ValueError(f"tables.{name}.optional_columns: {', '.join(both)} also required "
+                         f"(`required` or `key`); a column is one or the other")
 
 
 def load_sources(folder: str | Path | None = None) -> dict[str, SourceConfig]:

@@ -10,7 +10,7 @@ import pytest
 from helpers import FIXTURES
 
 from linkage.config import ConfigError
-from linkage.ingest.run import STAGED_WITH_LINES, ingest
+from linkage.ingest.run import STAGED_WITH_LINES, IngestFailed, ingest
 from linkage.warehouse import connect
 from synthetic_data.generate import synthesize
 
@@ -221,9 +221,12 @@ def test_tanf_refuses_broken_files_clearly(tmp_path: Path, defect, reason: str) 
     lines = TANF_FIXTURE.read_text(encoding="ascii").splitlines()
     (data / "bad.txt").write_text("\n".join(defect(lines)) + "\n", encoding="ascii")
     con = connect(tmp_path / "t.duckdb")
-    [summary] = ingest(con, tmp_path / "extracts", _configs(tmp_path, "tanf"))
+    with pytest.raises(IngestFailed) as failed:  # a file with no line staged is not published
+        ingest(con, tmp_path / "extracts", _configs(tmp_path, "tanf"))
+    [summary] = failed.value.summary
     assert summary.staged == 0 and summary.rejected == summary.read == 15
     assert any(reason in w for w in summary.warnings)
+    assert "bad.txt: every row rejected" in str(failed.value) and reason in str(failed.value)
     assert _one(con, "SELECT count(*) FROM staged.person_records") == 0
 
 

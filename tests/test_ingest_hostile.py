@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from linkage.config import ConfigError
-from linkage.ingest.run import ingest
+from linkage.ingest.run import IngestFailed, IngestSummary, ingest
 from linkage.warehouse import connect
 
 CONFIG = """\
@@ -40,7 +40,7 @@ def _ingest(tmp_path: Path, content: bytes):
     (tmp_path / "data" / "people").mkdir(parents=True)
     (tmp_path / "data" / "people" / "people.csv").write_bytes(content)
     con = connect(tmp_path / "h.duckdb")
-    [summary] = ingest(con, tmp_path / "data", tmp_path / "sources")
+    [summary] = _loaded(con, tmp_path / "data", tmp_path / "sources")
     assert summary.read == summary.staged + summary.rejected  # counts always balance
     rejects = con.execute("SELECT line, field, reason FROM staged.rejects ORDER BY line"
                           ).fetchall()
@@ -49,6 +49,16 @@ def _ingest(tmp_path: Path, content: bytes):
         "first_name_raw FROM staged.person_records").fetchall()}
     # people[id] = (first, last, dob, ssn, ssn_flag, dob_flag, first_name_raw)
     return summary, rejects, people
+
+
+def _loaded(con, data: Path, sources: Path) -> IngestSummary:  # noqa: ANN001 - DuckDB
+    """What the ingest loaded, whether or not it can be published: a file staging nothing
+    fails the ingest (`IngestFailed`) after everything readable is in; its reasons are in
+    each file's `errors`."""
+    try:
+        return ingest(con, data, sources)
+    except IngestFailed as failed:
+        return failed.summary
 
 
 def test_clean_file(tmp_path: Path) -> None:
@@ -68,6 +78,8 @@ def test_missing_required_column(tmp_path: Path) -> None:
     summary, rejects, _ = _ingest(tmp_path, b"first,last,dob,ssn,sex\n" + body)
     assert summary.staged == 0 and summary.rejected == 3
     assert "no column id" in rejects[0][2] and rejects[0][1] == "id"
+    [error] = summary.errors
+    assert "its header has no column id (3 of 3 rows rejected" in error
 
 
 def test_extra_columns_and_a_row_with_too_many_fields(tmp_path: Path) -> None:
@@ -82,7 +94,10 @@ def test_wrong_delimiter(tmp_path: Path) -> None:
     content = (HEADER + b"".join(ROWS)).replace(b",", b";")
     summary, rejects, _ = _ingest(tmp_path, content)
     assert summary.staged == 0 and summary.rejected == 3
-    assert "delimiter" in rejects[0][2]
+    assert "no column id" in rejects[0][2]
+    [error] = summary.errors  # what happened, said once for the file; the run fails
+    assert ("its header has 1 column; it looks ';'-delimited, the config reads ','" in error
+            and "3 of 3 rows rejected" in error)
 
 
 def test_bad_dates_and_letters_in_ssns_are_flagged_not_lost(tmp_path: Path) -> None:
@@ -151,6 +166,8 @@ def test_empty_file(tmp_path: Path) -> None:
     summary, rejects, _ = _ingest(tmp_path, b"")
     assert summary.read == summary.staged == 0
     assert any("empty" in r[2] for r in rejects)
+    assert summary.errors == [f"{summary.file}: refused as a whole: the file is empty: no "
+                              f"header line"]
 
 
 def test_config_errors_name_file_key_and_value(tmp_path: Path) -> None:
@@ -292,7 +309,7 @@ def _beside_a_clean_source(tmp_path: Path, files: dict[str, bytes]):
     (tmp_path / "data" / "kids").mkdir(parents=True)
     (tmp_path / "data" / "kids" / "people.csv").write_bytes(CLEAN)
     con = connect(tmp_path / "h.duckdb")
-    summaries = ingest(con, tmp_path / "data", tmp_path / "sources")
+    summaries = _loaded(con, tmp_path / "data", tmp_path / "sources")
     for s in summaries:
         assert s.read == s.staged + s.rejected
     assert con.execute("SELECT count(*) FROM staged.person_records WHERE source = 'kids'"
@@ -313,6 +330,7 @@ def test_random_bytes_are_rejected_as_a_file_not_a_traceback(tmp_path: Path) -> 
     assert file.endswith("people.csv") and line is None and field is None and text is None
     assert reason.startswith("not a text file")
     assert (summary.read, summary.staged) == (0, 0)
+    assert summary.errors == [f"{file}: refused as a whole: {reason}"]
     # no warning about its encoding or NUL bytes: what its bytes look like no longer matters
     assert not [w for w in summary.warnings if "UTF-8" in w or "NUL" in w]
 
@@ -361,6 +379,7 @@ def test_what_cannot_hold_the_table_is_rejected_with_its_reason(tmp_path: Path,
     [summary], con = _beside_a_clean_source(tmp_path, {"people.csv": content})
     [(_, line, _, reason, _)] = _rejects(con)
     assert line is None and why in reason and summary.staged == 0
+    assert summary.errors and why in summary.errors[0]
 
 
 def test_a_gzip_stream_cut_short_is_read_as_far_as_it_goes(tmp_path: Path) -> None:

@@ -34,6 +34,11 @@ class LoadedFile:
     # a WHERE clause keeping the raw lines that are records: empty (all of them) for most
     # files; a TANF report leaves out its HEADER and TRAILER
     records: str = ""
+    # the mapped columns its valid rows must have (not marked optional): one missing fails the
+    # ingest once every file is in (`run.account`)
+    expected_columns: list[str] = field(default_factory=list)
+    # why no row of the file can be staged (a required column missing), worded for the file
+    problem: str | None = None
 
 
 def without_rejects(con: duckdb.DuckDBPyConnection, label: str) -> str:

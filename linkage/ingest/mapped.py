@@ -23,13 +23,18 @@ from linkage.ingest.reading import (
     FileInfo,
     Reject,
     create_raw,
+    error_kind,
     inspect,
     load_csv,
-    raw_table,
+    refuse_file,
     without_nul,
 )
-from linkage.sources import SourceConfig, TableSpec
+from linkage.sources import SourceConfig, TableSpec, mapped_columns
 from linkage.warehouse import literal, quote
+
+# the delimiters a CSV file is written with, besides a source's own: a header of one column
+# holding one of them was written with it
+_DELIMITERS = (";", "\t", "|", ",")
 
 
 def raw_name(source: str, table: str) -> str:
@@ -68,13 +73,11 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
     staging.insert_rejects(con, source_name, source.system, rejects)
     columns = staging.columns_of(con, loaded.raw)
     rows = without_nul(con, info, loaded.raw, name, columns)
-    missing = [c for c in spec.required + spec.key if c not in columns]
+    missing = [c for c in dict.fromkeys(spec.required + spec.key) if c not in columns]
     checks: list[str] = []
     if missing:
-        data = sorted(columns - set(PROVENANCE))
-        hint = " (one column only: is the delimiter right?)" if len(data) == 1 else ""
-        reason = (f"the file has no column {', '.join(missing)}; its header has "
-                  f"{', '.join(data)}{hint}")
+        loaded.problem = _no_required_column(missing, columns, spec, label)
+        reason = f"the file has no column {', '.join(missing)}"
         checks.append(f"SELECT _line, {literal(missing[0])}, {literal(reason)} FROM {rows}")
     else:
         # one scan names the first empty required field of each row (in column-name order)
@@ -99,16 +102,13 @@ def load_table(con: duckdb.DuckDBPyConnection, source_name: str, source: SourceC
                 WHERE _line <> first)""")
         if known_ids and record_column and record_column in columns:
             value = staging.clean(record_column, columns)
+            reason = f"{record_column} names a person the person file does not have"
             checks.append(f"""
-                SELECT _line, {literal(record_column)}, {literal(record_column)} || ' '
-                       || {value} || ' has no person record in the source'
+                SELECT _line, {literal(record_column)}, {literal(reason)}
                 FROM {rows} WHERE {value} IS NOT NULL
                   AND {value} NOT IN (SELECT id FROM {known_ids})""")
-    refused = any(r.line is None for r in rejects)  # no columns to speak of
-    for column in mapped_columns(source, table):
-        if column not in columns and not missing and not refused and not column.startswith("_"):
-            loaded.warnings.append(f"{label}: mapped column {column!r} is not in the file; "
-                                   f"its values are left empty")
+    if not missing and not any(r.line is None for r in rejects):  # a file with columns
+        _expect_columns(loaded, mapped_columns(source, table), spec, columns)
     if checks:
         con.execute(f"""
             INSERT INTO staged.rejects
@@ -130,11 +130,11 @@ def _read(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, fmt: str,
     text = fmt != "parquet"
     with unpacking.unpacked(path, spec.file, text) as delivered:
         label = delivered.label
-        if delivered.path is None:  # nothing in it can be the table: an empty raw table
+        if delivered.path is None:  # nothing in it can be the table
             info = inspect(path, text=False)
             info.has_nul = False
-            raw_table(con, f"raw.{quote(name)}", info, label, [("_line", "BIGINT")])
-            return info, label, [Reject(label, None, None, str(delivered.refused))], []
+            return info, label, refuse_file(con, f"raw.{quote(name)}", info, label,
+                                            str(delivered.refused)), []
         info = inspect(delivered.path, spec.encoding, text=text, label=label)
         if delivered.sha256:
             info.sha256 = delivered.sha256
@@ -145,22 +145,32 @@ def _read(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, fmt: str,
     return info, label, rejects, delivered.warnings + info.warnings
 
 
-def mapped_columns(source: SourceConfig, table: str) -> list[str]:
-    names: list[str | None] = []
-    if source.person and source.person.table == table:
-        p = source.person
-        names += [p.first_name, p.middle_name, p.last_name, p.suffix, p.dob, p.ssn, p.sex,
-                  p.address_line, p.city, p.state, p.zip, p.phone, p.seen]
-    for m in source.memberships:
-        if m.table == table:
-            names += [m.group, m.role, m.start, m.end]
-    for g in source.groups:
-        if g.table == table:
-            names += [g.start, g.end, *g.attributes]
-    for e in source.events:
-        if e.table == table:
-            names += [e.group, e.start, e.end, *e.details]
-    return [n for n in dict.fromkeys(names) if n]
+def _no_required_column(missing: list[str], columns: set[str], spec: TableSpec,
+                        label: str) -> str:
+    """Why no row of a file can be staged when its header lacks a required column, and, when
+    the header is one column holding another delimiter, what happened: the file was written
+    with another delimiter than the source's YAML reads (never guessed: every row is
+    rejected, and the ingest fails saying so)."""
+    data = sorted(columns - set(PROVENANCE))
+    why = f"{label}: its header has no column {', '.join(missing)}"
+    if len(data) != 1:
+        return why
+    found = [d for d in _DELIMITERS if d != spec.delimiter and d in data[0]]
+    looks = (f"; it looks {found[0]!r}-delimited, the config reads {spec.delimiter!r} (set "
+             f"`delimiter: {found[0]!r}` under the table in the source's YAML if it is)"
+             if found else "; is the delimiter right?")
+    return f"{label}: its header has 1 column{looks}"
+
+
+def _expect_columns(loaded: LoadedFile, mapped: list[str], spec: TableSpec,
+                    columns: set[str]) -> None:
+    """Note the mapped columns the file must have (checked on its valid rows once the reader
+    is done, `run.account`: HMIS derives some), and warn of the optional ones it lacks."""
+    loaded.expected_columns = [c for c in mapped if c not in spec.optional_columns]
+    for column in spec.optional_columns:
+        if column not in columns:
+            loaded.warnings.append(f"{loaded.label}: optional column {column!r} is not in the "
+                                   f"file; its values are left empty")
 
 
 def _load_parquet(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str,
@@ -172,11 +182,8 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str,
             SELECT file_row_number + 1 AS _line, COLUMNS(* EXCLUDE (file_row_number))::VARCHAR
             FROM read_parquet({literal(str(info.path))}, file_row_number=true)""", plain)
     except duckdb.Error as exc:
-        con.execute(f"DROP TABLE IF EXISTS {target}")
-        raw_table(con, target, info, label, [("_line", "BIGINT")])
-        # the first line says what is wrong; the rest quotes famlink's own SQL
-        reason = str(exc).splitlines()[0]
-        return [Reject(label, None, None, f"not a readable Parquet file: {reason}")]
+        return refuse_file(con, target, info, label,
+                           f"not a readable Parquet file: {error_kind(exc)}")
     return []
 
 

@@ -26,8 +26,6 @@ Two kinds of rows meet in the view:
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,10 +38,6 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 EXAMPLES = 3
-# per connection (each source reads on its own cursor), the checks it ran: key -> (target, lost)
-_CHECKED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, tuple[str, bool]]] = \
-    weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
 # the mask of a value: letters (any script) A, digits 9, the rest kept; cut at 24 characters
 _SHAPE = ("CASE WHEN length({v}) > 24 THEN left(regexp_replace(regexp_replace({v}, '\\pL', 'A', "
           "'g'), '\\pN', '9', 'g'), 24) || '...' ELSE regexp_replace(regexp_replace({v}, '\\pL', "
@@ -116,10 +110,7 @@ class Check:
 
 
 def reset(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the view and its tables (`staging.reset` creates them again), and forget the
-    checks this connection ran (`check`)."""
-    with _LOCK:
-        _CHECKED.pop(con, None)
+    """Drop the view and its tables (`staging.reset` creates them again)."""
     con.execute("DROP VIEW IF EXISTS staged.quality")
     for table in TABLES:
         con.execute(f"DROP TABLE IF EXISTS staged.{table}")
@@ -143,22 +134,11 @@ def check(con: duckdb.DuckDBPyConnection, source: str, system: str, relation: st
     tenths of a second. `relation` may be a view that does real work for each row it gives
     (HMIS evens out vendors' dates in one), so one query reads it for all the checks and
     keeps each column's distinct values (a file holds far fewer distinct dates or codes than
-    rows), judged once each; a column already checked on the same rows (a date that is a
-    membership's start and an event's) is not checked again; lines and shapes are looked up
-    only for a column that lost something, which in a clean extract is none.
+    rows), judged once each; lines and shapes are looked up only for a column that lost
+    something, which in a clean extract is none. A column checked for two targets (a date
+    that is a membership's start and an event's) is one entry of the view.
     """
-    with _LOCK:
-        done = _CHECKED.setdefault(con, {})
-    keys = [f"{relation} {where} {item.field} {item.lost or item.judge}" for item in checks]
-    for key, item in zip(keys, checks, strict=True):
-        if key in done and done[key][1]:  # the same values, lost again: under this target too
-            con.execute("""INSERT INTO staged.value_problems
-                SELECT source, system, file, field, ?, problem, n_values, example_lines,
-                       example_shapes
-                FROM staged.value_problems WHERE source = ? AND field = ? AND target = ?""",
-                        [item.target, source, item.field, done[key][0]])
-    todo = [(key, item) for key, item in zip(keys, checks, strict=True) if key not in done]
-    if not todo:
+    if not checks:
         return
     # per check: how many distinct values SQL finds lost, or the distinct values to judge.
     # The column's values as they are are grouped, and only those trimmed: trimming every
@@ -167,18 +147,16 @@ def check(con: duckdb.DuckDBPyConnection, source: str, system: str, relation: st
     found = ", ".join(
         (f"len(list_filter({distinct.format(quote(item.field))}, lambda v: v IS NOT NULL "
          f"AND ({item.lost})))" if item.judge is None else distinct.format(quote(item.field)))
-        for _, item in todo)
+        for item in checks)
     judged = con.execute(f"SELECT {found} FROM {relation} {where}").fetchall()[0]
     lost: list[list[str] | None] = []
-    for (_, item), result in zip(todo, judged, strict=True):
+    for item, result in zip(checks, judged, strict=True):
         if item.judge is None:
             lost.append([] if result else None)  # SQL says again which, in `_record`
         else:
             lost.append(sorted({v for v in result or [] if v is not None and item.judge(v)})
                         or None)
-    done.update((key, (item.target, bad is not None))
-                for (key, item), bad in zip(todo, lost, strict=True))
-    for (_, item), bad in zip(todo, lost, strict=True):
+    for item, bad in zip(checks, lost, strict=True):
         if bad is not None:
             _record(con, source, system, relation, item, where, bad)
 

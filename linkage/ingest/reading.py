@@ -133,8 +133,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
     target = f"raw.{quote(table)}"
     con.execute(f"DROP TABLE IF EXISTS {target}")
     if info.size == 0 or not _has_header(info.path):
-        raw_table(con, target, info, label, [("_line", "BIGINT")])
-        return [Reject(label, None, None, "the file is empty: no header line")]
+        return refuse_file(con, target, info, label, "the file is empty: no header line")
     errors = f"_rejects_{table}"
     options = _options(delimiter, info.encoding, errors, table)
     try:
@@ -162,8 +161,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,
                   WHERE line NOT IN (SELECT line FROM _bad_lines)) slots
             WHERE slots.k = t._line""")
         con.execute("DROP TABLE _bad_lines")
-    return [Reject(label, int(line), column, _reason(kind, message), text)
-            for line, column, kind, message, text in bad]
+    return [Reject(label, int(line), column, _reason(kind), text)
+            for line, column, kind, _, text in bad]
 
 
 def _options(delimiter: str, encoding: str, errors: str, table: str,
@@ -226,15 +225,27 @@ def _load_salvaged(con: duckdb.DuckDBPyConnection, info: FileInfo, target: str, 
                 repaired.refused = f"DuckDB cannot read it as CSV ({error_kind(exc)})"
     if repaired.refused is not None:
         info.warnings.clear()  # what its bytes looked like says nothing once it is refused
-        raw_table(con, target, info, label, [("_line", "BIGINT")])
-        return [Reject(label, None, None, repaired.refused)]
+        return refuse_file(con, target, info, label, repaired.refused)
     rejects = [Reject(label, line, None, reason) for line, reason in repaired.rejects]
-    prefix = re.compile(r"^[0-9]+" + re.escape(delimiter))
-    # DuckDB numbers the copy's records from 2 (the header is 1): record k is line lines[k-1]
-    rejects += [Reject(label, repaired.lines[int(line) - 2], column, _reason(kind, message),
-                       None if text is None else prefix.sub("", text, count=1))
-                for line, column, kind, message, text in bad]
+    # each record of the copy starts with its line in the file (`salvage.LINE_COLUMN`)
+    prefix = re.compile(r"^([0-9]+)" + re.escape(delimiter))
+    for _, column, kind, _, text in bad:
+        number = prefix.match(text or "")
+        if number is None:  # DuckDB kept no text to read the line from: only the copy knows
+            raise RuntimeError(f"{label}: DuckDB rejected a record of the clean copy without "
+                               f"its text ({kind})")
+        rejects.append(Reject(label, int(number.group(1)), column, _reason(kind),
+                              text[number.end():]))
     return sorted(rejects, key=lambda r: r.line or 0)
+
+
+def refuse_file(con: duckdb.DuckDBPyConnection, target: str, info: FileInfo, label: str,
+                why: str) -> list[Reject]:
+    """Refuse a file as a whole: an empty raw table `target` (so that `staged.files` lists
+    it, with its hash, 0 rows read) and one reject, without a line, saying `why`."""
+    con.execute(f"DROP TABLE IF EXISTS {target}")
+    raw_table(con, target, info, label, [("_line", "BIGINT")])
+    return [Reject(label, None, None, why)]
 
 
 def error_kind(exc: Exception) -> str:
@@ -304,7 +315,7 @@ def _has_header(path: Path) -> bool:
         return bool(fh.read(4096).strip(b"\xef\xbb\xbf \t\r\n"))
 
 
-def _reason(kind: str, message: str) -> str:
+def _reason(kind: str) -> str:
     reasons = {
         "TOO MANY COLUMNS": "more fields than the header has (a stray delimiter or quote?)",
         "MISSING COLUMNS": "fewer fields than the header has (a truncated line?)",
@@ -312,7 +323,8 @@ def _reason(kind: str, message: str) -> str:
         "UNQUOTED VALUE": "a quote inside an unquoted value",
         "LINE SIZE OVER MAXIMUM": "the line is longer than 16 MB",
     }
-    return reasons.get(kind, f"{kind.lower()}: {message}")
+    # DuckDB's own message may quote the value: only the kind of error is kept
+    return reasons.get(kind, f"{kind.lower()} (DuckDB could not read the line)")
 
 
 def load_lines(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str,

@@ -5,8 +5,14 @@ in DuckDB and refuses to finish a run in which a row went missing.
 
 An agency often sends one system's extract alone (an HMIS export, no CW, CS or TANF), so the
 sources whose folders exist are loaded and the others are named in the result: a source the
-run did not ask for (`only`) or that may be absent (`optional: true`) is expected to be missing,
-any other is an error for the caller to report once the rest is in.
+run did not ask for (`only`) or that may be absent (`optional: true`) is expected to be missing.
+
+What keeps a run from being published is an error, raised (`IngestFailed`, with the summary)
+once everything readable is in, so that nothing links a partial warehouse: a source the run
+expected that is missing; a file refused as a whole or whose every row is rejected (a CSV
+written with another delimiter); a mapped column missing from a file, unless the source's YAML
+lists it in `optional_columns`. Errors name the source, file, line, field and reason, never a
+record's values.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -26,10 +32,12 @@ from linkage.ingest.mapped import ingest_mapped
 from linkage.ingest.settings import load_ingest_settings
 from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
 from linkage.ingest.tanf import ingest_tanf
-from linkage.sources import SourceConfig, load_sources
+from linkage.sources import SOURCES_DIR, SourceConfig, load_sources
 from linkage.warehouse import bulk_load, literal
 
 STAGED_WITH_LINES = ("person_records", "memberships", "groups", "events")
+# how a reject begins when a newer delivery of the same data replaced the row (TANF)
+SUPERSEDED = "superseded by "
 
 
 class AccountingError(RuntimeError):
@@ -45,6 +53,9 @@ class FileSummary:
     rejected: int
     top_reasons: list[tuple[str, int]]
     warnings: list[str]
+    # why the file cannot be published (a mapped column missing, every row rejected): each
+    # fails the ingest once every file is in
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,22 @@ class IngestSummary(list[FileSummary]):
                 + ". To load the others alone, name them with --only, or set `optional: true` "
                   "in the missing source's YAML.")
 
+    @property
+    def errors(self) -> list[str]:
+        """Why the run cannot be published: the files' errors, then the missing sources."""
+        return [e for f in self for e in f.errors] + (
+            [self.missing_message()] if self.missing else [])
+
+
+class IngestFailed(IngestError):
+    """The ingest loaded what it could, but a file or a source keeps the run from being
+    published; `summary` holds what was loaded, for the caller to show before the error."""
+
+    def __init__(self, summary: IngestSummary) -> None:
+        super().__init__("the ingest cannot be published:\n" + "\n".join(
+            f"- {error}" for error in summary.errors))
+        self.summary = summary
+
 
 READERS: dict[str, Callable] = {"csv": ingest_mapped, "parquet": ingest_mapped,
                                 "hmis_csv": ingest_hmis, "tanf_section1": ingest_tanf}
@@ -89,10 +116,12 @@ def extracts_folder(data: Path) -> Path:
     return data / "extracts" if (data / "extracts").is_dir() else data
 
 
-def account(con: duckdb.DuckDBPyConnection, source: str,
-            loaded: list[LoadedFile]) -> list[FileSummary]:
+def account(con: duckdb.DuckDBPyConnection, source: str, loaded: list[LoadedFile],
+            source_yaml: Path | None = None) -> list[FileSummary]:
     """Balance every file of a source, line by line: each line read is staged or rejected,
-    never both."""
+    never both; and name what keeps a file from being published (`_file_errors`;
+    `source_yaml`: where a column is marked optional, None when the format itself defines
+    the columns)."""
     if not loaded:
         return []
     of_source = f"WHERE source = {literal(source)}"
@@ -146,6 +175,8 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
                 f"{item.label}: {read} rows read but {staged} staged + {rejected} rejected "
                 f"({lost} in neither, {overlap} in both, {stray} staged from no line read)")
         warnings = list(item.warnings)
+        errors = _file_errors(con, item, read, staged, reasons.get(item.label, []),
+                              source_yaml)
         if file_rejects.get(item.label):
             warnings.append(f"{item.label}: {file_rejects[item.label]} problem(s) with the file "
                             f"as a whole")
@@ -153,8 +184,35 @@ def account(con: duckdb.DuckDBPyConnection, source: str,
                     [item.source, item.system, item.label, item.info.sha256, item.format,
                      item.version, read, staged, rejected, warnings])
         summaries.append(FileSummary(item.source, item.label, read, staged, rejected,
-                                     reasons.get(item.label, []), warnings))
+                                     reasons.get(item.label, []), warnings, errors))
     return summaries
+
+
+def _file_errors(con: duckdb.DuckDBPyConnection, item: LoadedFile, read: int, staged: int,
+                 reasons: list[tuple[str, int]], source_yaml: Path | None) -> list[str]:
+    """Why a file keeps the run from being published, worded for the analyst: no row of it
+    could be staged (refused as a whole, or every row rejected: `reasons`, the commonest
+    reasons first), or a mapped column is not in it. Rows a newer delivery replaced (TANF) are not a failure of the file."""
+    refused = con.execute("SELECT reason FROM staged.rejects WHERE file = ? AND line IS NULL "
+                          "ORDER BY reason LIMIT 1", [item.label]).fetchall()
+    if refused:
+        return [f"{item.label}: refused as a whole: {refused[0][0]}"]
+    failed = read - staged - con.execute(
+        f"SELECT count(*) FROM staged.rejects WHERE file = ? AND line IS NOT NULL "
+        f"AND starts_with(reason, {literal(SUPERSEDED)})", [item.label]).fetchall()[0][0]
+    if read and not staged and failed:
+        why = item.problem or f"{item.label}: every row rejected, the most for: {reasons[0][0]}"
+        return [f"{why} ({failed:,} of {read:,} rows rejected; see staged.rejects)"]
+    columns = staging.columns_of(con, item.valid) if item.expected_columns else set()
+    lacking = [c for c in item.expected_columns if c not in columns]
+    if not lacking:
+        return []
+    them = "it" if len(lacking) == 1 else "them"
+    fix = (f"If the extract may come without {them}, list {them} in `optional_columns` under "
+           f"`tables.{item.table}` in {source_yaml}" if source_yaml else
+           "The format's layout defines the columns: the export is incomplete")
+    return [f"source {item.source}: {item.label} has no column {', '.join(lacking)}, which "
+            f"the mapping reads: each would be staged empty. {fix}."]
 
 
 def source_folder(root: Path, source: SourceConfig) -> Path:
@@ -220,16 +278,21 @@ def ingest(con: duckdb.DuckDBPyConnection, data: Path, config_dir: Path | None =
             progress(f"{skip.name}: not loaded, {skip.reason}")
     with bulk_load(con):
         staging.reset(con)
-        summaries = _read_sources(con, chosen, root, progress)
+        summaries = _read_sources(con, chosen, root, config_dir or SOURCES_DIR, progress)
         if progress:
             progress("flagging addresses shared by many cases (shelters, offices)")
         mark_shared_addresses(con, settings.shared_address.min_groups)
-    return IngestSummary(summaries, skipped)
+    summary = IngestSummary(summaries, skipped)
+    if summary.errors:
+        raise IngestFailed(summary)
+    return summary
 
 
 def _read_sources(con: duckdb.DuckDBPyConnection, sources: dict[str, SourceConfig], root: Path,
-                  progress: Callable[[str], None] | None) -> list[FileSummary]:
-    """Read, stage, standardize and balance every source, side by side."""
+                  config_dir: Path, progress: Callable[[str], None] | None,
+                  ) -> list[FileSummary]:
+    """Read, stage, standardize and balance every source, side by side (`config_dir`: where
+    their YAML files are, for the errors to name)."""
     # Each source on its own cursor: its own temp tables and views; DuckDB runs them side by side.
     cursors = {name: con.cursor() for name in sources}
 
@@ -243,7 +306,9 @@ def _read_sources(con: duckdb.DuckDBPyConnection, sources: dict[str, SourceConfi
         standardize_persons(cursor)
         if progress:
             progress(f"{name}: checking that every file balances")
-        summaries = account(cursor, name, loaded)
+        mapped = source.format in ("csv", "parquet")  # else the format defines the columns
+        summaries = account(cursor, name, loaded,
+                            Path(config_dir) / f"{name}.yaml" if mapped else None)
         if progress:
             progress(f"{name}: done, {sum(s.read for s in summaries):,} rows read")
         return summaries

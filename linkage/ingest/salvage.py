@@ -65,9 +65,6 @@ class Repaired:
     rejects: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     refused: str | None = None
-    # the record lines of the copy, in order: the copy's k-th record comes from line
-    # `lines[k - 1]` of the file
-    lines: list[int] = field(default_factory=list)
 
 
 def not_text(path: Path) -> str | None:
@@ -118,8 +115,11 @@ def repair(path: Path, encoding: str, delimiter: str, workdir: Path) -> Repaired
                 result.header.write_bytes(names)
                 header = False
                 continue
-            sink.write(str(number).encode() + delim + record + b"\n")
-            result.lines.append(number)
+            copied = str(number).encode() + delim + record + b"\n"
+            if len(copied) > MAX_RECORD_BYTES:  # its line number pushes it past DuckDB's limit
+                result.rejects.append((number, _too_long(len(record))))
+                continue
+            sink.write(copied)
     if header:
         return Repaired(None, encoding, refused="no header line: no line of the file can be "
                                                 "read as CSV")
@@ -128,6 +128,12 @@ def repair(path: Path, encoding: str, delimiter: str, workdir: Path) -> Repaired
         result.warnings.append(f"lines end in {' and '.join(sorted(names[e] for e in endings))}"
                                f" mixed; each is read as the end of a line")
     return result
+
+
+def _too_long(size: int) -> str:
+    """Why a line of `size` bytes is rejected: its length, never its content."""
+    return (f"the line is {size / 2**20:,.1f} MB long, longer than the reader's limit of "
+            f"{MAX_RECORD_BYTES // 2**20} MB")
 
 
 def _to_utf8(path: Path, target: Path) -> None:
@@ -186,8 +192,7 @@ def _records(lines: Iterator[tuple[bytes | int, bytes]], delim: bytes,
         number += 1
         text = first[0]
         if isinstance(text, int):
-            rejects.append((number, f"the line is {text / 2**20:,.1f} MB long, longer than "
-                                    f"the reader's limit of {MAX_RECORD_BYTES // 2**20} MB"))
+            rejects.append((number, _too_long(text)))
             continue
         if not text:
             continue  # a blank line: counted, not a record
