@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml setup.py
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/famlink nightly --persons 10000 --workdir data/demo
+	$(BIN)/famlink nightly --demo --persons 10000 --workdir data/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
