@@ -192,7 +192,8 @@ def _file_errors(con: duckdb.DuckDBPyConnection, item: LoadedFile, read: int, st
                  reasons: list[tuple[str, int]], source_yaml: Path | None) -> list[str]:
     """Why a file keeps the run from being published, worded for the analyst: no row of it
     could be staged (refused as a whole, or every row rejected: `reasons`, the commonest
-    reasons first), or a mapped column is not in it. Rows a newer delivery replaced (TANF) are not a failure of the file."""
+    reasons first), or a mapped column is not in it. Rows a newer delivery replaced (TANF)
+    are not a failure of the file."""
     refused = con.execute("SELECT reason FROM staged.rejects WHERE file = ? AND line IS NULL "
                           "ORDER BY reason LIMIT 1", [item.label]).fetchall()
     if refused:
