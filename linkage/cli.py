@@ -654,17 +654,22 @@ def runs(workdir: Path) -> None:
     table = Table(title=f"runs of {workdir} (current: {current or 'none'})")
     for column in ("run", "status", "started", "finished"):
         table.add_column(column, no_wrap=True)
-    for column in ("gates failed", "note"):
-        table.add_column(column)
     for run in records:
-        status = "current" if run.run_id == current else run.status
-        note = run.error or ""
-        if run.published_by:
-            note = f"published by {run.published_by}: {run.reason}"
-        failed = "; ".join(f"{g['name']} ({g['detail']})" for g in run.failed_gates)
-        table.add_row(run.run_id, status, run.started_at, run.finished_at or "", failed,
-                      note)
+        table.add_row(run.run_id, "current" if run.run_id == current else run.status,
+                      run.started_at, run.finished_at or "")
     console.print(table)
+    # what a reader needs to act on, unwrapped: each held run's failed gates, each failed
+    # run's error, each hand-published run's reason
+    for run in records:
+        for gate in run.failed_gates if run.status == "held" else []:
+            console.print(f"{run.run_id} held: {gate['name']}: {gate['detail']}",
+                          soft_wrap=True, markup=False, highlight=False)
+        if run.error:
+            console.print(f"{run.run_id} {run.status}: {run.error}", soft_wrap=True,
+                          markup=False, highlight=False)
+        if run.published_by:
+            console.print(f"{run.run_id} published by {run.published_by}: {run.reason}",
+                          soft_wrap=True, markup=False, highlight=False)
 
 
 @cli.command()

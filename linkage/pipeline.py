@@ -53,17 +53,14 @@ def error_text(exc: BaseException) -> str:
 def ingest_step(db: Path, extracts: Path, config_dir: Path | None = None,
                 settings_path: Path | None = None, only: list[str] | None = None,
                 progress: Progress | None = None) -> IngestSummary:
-    """Load the extracts into `db`. Raises IngestError, after loading what it could, when a
-    source the run expected is missing."""
+    """Load the extracts into `db`. Raises IngestFailed (with the summary), after loading what
+    it could, when a source the run expected is missing or a file cannot be published."""
     con = connect(db)
     try:
-        summaries = ingest(con, extracts, config_dir, progress=progress,
-                           settings_path=settings_path, only=only)
+        return ingest(con, extracts, config_dir, progress=progress,
+                      settings_path=settings_path, only=only)
     finally:
         con.close()
-    if summaries.missing:
-        raise IngestError(summaries.missing_message())
-    return summaries
 
 
 def link_step(db: Path, config_path: Path | None = None, retrain: bool = False,

@@ -84,12 +84,14 @@ class Registry:
                         [*fields.values(), run_id])
 
     def runs(self, status: str | None = None) -> list[RunRecord]:
-        """Every run, newest first (or those with `status`)."""
+        """Every run, newest first (in the order they started: ids made within one second, or
+        a warehouse adopted with an older date, do not sort by name), or those with
+        `status`."""
         if not self.path.exists():
             return []
         where = "" if status is None else "WHERE status = ?"
         with closing(self._connect()) as con:
-            rows = con.execute(f"SELECT * FROM runs {where} ORDER BY run_id DESC",
+            rows = con.execute(f"SELECT * FROM runs {where} ORDER BY rowid DESC",
                                [] if status is None else [status]).fetchall()
         return [RunRecord(*row[:6], *(json.loads(v) if v else None for v in row[6:8]),
                           *row[8:]) for row in rows]

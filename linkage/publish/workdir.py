@@ -177,13 +177,18 @@ class Workdir:
         if run.status != "held":
             raise PublishError(f"run {run_id} is {run.status}; only a held run is published "
                                f"by hand")
-        current = self.current_run()
-        if current is not None and current > run_id:
-            raise PublishError(f"run {run_id} is older than the current version ({current}): "
-                               f"publishing it would go back in time")
+        if self._older_than_current(run_id):
+            raise PublishError(f"run {run_id} is older than the current version "
+                               f"({self.current_run()}): publishing it would go back in time")
         if not by.strip() or not reason.strip():
             raise PublishError("publishing a held run needs --by (your name) and --reason")
         return self.publish(run_id, keep, by.strip(), reason.strip())
+
+    def _older_than_current(self, run_id: str) -> bool:
+        """Whether `run_id` started before the current version's run."""
+        current = self.current_run()
+        order = [r.run_id for r in self.registry.runs()]  # newest first
+        return current in order and order.index(run_id) > order.index(current)
 
     def hold(self, run_id: str) -> None:
         self.registry.update(run_id, status="held", finished_at=now())
@@ -199,8 +204,7 @@ class Workdir:
         current = self.current_run()
         published = [r.run_id for r in self.registry.runs("published")]
         old = [r for r in published[keep:] if r != current]
-        old += [r.run_id for r in self.registry.runs("held")
-                if current is not None and r.run_id < current]
+        old += [r.run_id for r in self.registry.runs("held") if self._older_than_current(r.run_id)]
         for run_id in old:
             self._remove_files(run_id)
             self.registry.update(run_id, status="removed")
