@@ -259,3 +259,35 @@ def test_gates_against_the_last_published_run() -> None:
     assert result == {"source present: tanf": False, "reject rate: cw/persons.csv": False,
                       "staged records: cw": True, "persons": False, "families": True,
                       "list: absent_parent_leads": False}  # 5 -> 12 is too small to judge
+
+
+def test_a_delivery_in_another_layout_publishes_nothing(first_run: Path, population: Path,
+                                                        tmp_path: Path) -> None:
+    """CW's persons.csv arrives ';'-delimited: every row rejected; the run fails with the
+    reason, and what readers see is the last published version, whole."""
+    workdir = tmp_path / "work"
+    shutil.copytree(first_run, workdir, symlinks=True)
+    extracts = tmp_path / "extracts"
+    shutil.copytree(population, extracts)
+    persons = extracts / "cw" / "persons.csv"
+    persons.write_text(persons.read_text().replace(",", ";"))
+    before = _version_bytes(workdir)
+    failed = _run(workdir, extracts, only="cw,cs,hmis")
+    assert failed.returncode != 0 and "';'-delimited" in failed.stderr
+    assert _version_bytes(workdir) == before
+    assert Workdir(workdir).registry.runs()[0].status == "failed"
+
+
+def test_only_what_may_pass_on_its_own_is_retried() -> None:
+    from prefect.states import Failed
+
+    from flows.nightly import transient
+    from linkage.ingest.loaded import IngestError
+    from linkage.warehouse import WarehouseBusy
+
+    def retried(exc: BaseException) -> bool:
+        return transient(None, None, Failed(data=exc))
+
+    assert retried(WarehouseBusy("held")) and retried(TimeoutError()) and retried(OSError(5, "io"))
+    assert not retried(FileNotFoundError("gone")) and not retried(IngestError("bad file"))
+    assert not retried(ValueError("a bug"))
