@@ -91,3 +91,32 @@ def test_the_nightly_flow_keeps_values_out_of_its_logs_and_prefect(extracts: Pat
     assert result.returncode == 0, result.stderr[-2000:]
     assert any(home.rglob("*.db")), "Prefect kept no database to search"
     assert _leaks(result.stdout, result.stderr, folders=(home, work)) == {}
+
+
+def test_a_duckdb_failure_names_source_and_step_never_a_value(tmp_path: Path,
+                                                              monkeypatch) -> None:  # noqa: ANN001
+    """DuckDB's messages quote the value ("Could not convert string '...'") and the line
+    ("Original Line: ..."): the ingest's error keeps the kind of failure alone, and drops the
+    DuckDB error it came from (a traceback would print it)."""
+    from linkage.ingest import run
+    from linkage.ingest.loaded import IngestError
+    from linkage.warehouse import connect
+
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "people.yaml").write_text(
+        "system: county\nformat: csv\npath: people\ntables:\n"
+        "  people: {file: people.csv, key: [id], required: [id]}\n"
+        "person: {table: people, source_id: id, last_name: last}\n")
+    (tmp_path / "data" / "people").mkdir(parents=True)
+    (tmp_path / "data" / "people" / "people.csv").write_text(f"id,last\n1,{PLANTED['last']}\n")
+
+    def standardize(con) -> None:  # noqa: ANN001 - fails on a value, as a macro could
+        con.execute("SELECT last_name_raw::INTEGER FROM _person_rows").fetchall()
+
+    monkeypatch.setattr(run, "standardize_persons", standardize)
+    with pytest.raises(IngestError) as failed:
+        run.ingest(connect(tmp_path / "w.duckdb"), tmp_path / "data", tmp_path / "sources")
+    message = str(failed.value)
+    assert message.startswith("source people: failed while standardizing names")
+    assert "Conversion Error" in message and PLANTED["last"] not in message
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__

@@ -34,6 +34,8 @@ _MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 PROVENANCE = ("_file", "_sha256", "_line", "_loaded_at")
 _VIRTUAL = set(PROVENANCE) - {"_line"}
 _CHUNK = 1 << 23
+# a quoted part of a DuckDB message: a value, a line or a path, never repeated (`error_kind`)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 @dataclass
@@ -249,10 +251,11 @@ def refuse_file(con: duckdb.DuckDBPyConnection, target: str, info: FileInfo, lab
 
 
 def error_kind(exc: Exception) -> str:
-    """The first line of DuckDB's message: the kind of failure. The lines after it may quote
-    the record ("Original Line: ..."), which no message may repeat."""
-    return str(exc).splitlines()[0].split("Original Line")[0].strip() if str(exc) else \
-        type(exc).__name__
+    """The first line of DuckDB's message, its quoted parts blanked: the kind of failure.
+    The lines after it may quote the record ("Original Line: ..."), and the first may quote a
+    value ("Could not convert string '...' to DATE"), which no message may repeat."""
+    first = str(exc).splitlines()[0].split("Original Line")[0].strip() if str(exc) else ""
+    return _QUOTED.sub("'...'", first) or type(exc).__name__
 
 
 def create_raw(con: duckdb.DuckDBPyConnection, target: str, info: FileInfo, label: str,

@@ -29,6 +29,7 @@ from linkage.ingest import staging
 from linkage.ingest.hmis import ingest_hmis
 from linkage.ingest.loaded import IngestError, LoadedFile
 from linkage.ingest.mapped import ingest_mapped
+from linkage.ingest.reading import error_kind
 from linkage.ingest.settings import load_ingest_settings
 from linkage.ingest.standardizing import mark_shared_addresses, standardize_persons
 from linkage.ingest.tanf import ingest_tanf
@@ -298,18 +299,28 @@ def _read_sources(con: duckdb.DuckDBPyConnection, sources: dict[str, SourceConfi
     cursors = {name: con.cursor() for name in sources}
 
     def read(name: str, source: SourceConfig) -> list[FileSummary]:
+        """One source, start to end. A DuckDB error becomes an IngestError naming the source
+        and the step, without DuckDB's text (it may quote a line of the file: the message
+        travels to terminals, logs and Prefect's database) nor the error it came from."""
         cursor = cursors[name]
-        staging.map_no_persons(cursor)  # the reader replaces them when it stages anyone
-        loaded = READERS[source.format](cursor, name, source, source_folder(root, source),
-                                        progress)
-        if progress:
-            progress(f"{name}: standardizing names, SSNs, DOBs and addresses")
-        standardize_persons(cursor)
-        if progress:
-            progress(f"{name}: checking that every file balances")
-        mapped = source.format in ("csv", "parquet")  # else the format defines the columns
-        summaries = account(cursor, name, loaded,
-                            Path(config_dir) / f"{name}.yaml" if mapped else None)
+        step = "reading its files"
+        try:
+            staging.map_no_persons(cursor)  # the reader replaces them when it stages anyone
+            loaded = READERS[source.format](cursor, name, source, source_folder(root, source),
+                                            progress)
+            step = "standardizing names, SSNs, DOBs and addresses"
+            if progress:
+                progress(f"{name}: {step}")
+            standardize_persons(cursor)
+            step = "checking that every file balances"
+            if progress:
+                progress(f"{name}: {step}")
+            mapped = source.format in ("csv", "parquet")  # else the format defines the columns
+            summaries = account(cursor, name, loaded,
+                                Path(config_dir) / f"{name}.yaml" if mapped else None)
+        except duckdb.Error as exc:
+            raise IngestError(f"source {name}: failed while {step}: {error_kind(exc)}"
+                              ) from None
         if progress:
             progress(f"{name}: done, {sum(s.read for s in summaries):,} rows read")
         return summaries
