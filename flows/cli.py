@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect is imported)
+import webapp.cli  # noqa: F401  (adds `famlink serve`)
 from linkage.cli import ONLY_OPTION, SETTINGS_OPTION, SOURCES_OPTION, cli, console
 from linkage.config import ConfigError
 

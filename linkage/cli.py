@@ -695,3 +695,58 @@ def publish(run_id: str, workdir: Path, reason: str, by: str,
         raise click.ClickException(str(exc)) from None
     console.print(f"[green]published {run_id}[/]: {folder.current_path} opens it now"
                   + (f"; removed old versions {', '.join(removed)}" if removed else ""))
+
+
+@cli.group()
+def users() -> None:
+    """The web app's users (`famlink serve`)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "liaison", "program_staff", "analyst"]),
+              required=True)
+@click.option("--agency", "agencies", callback=split_names, required=True,
+              metavar="AGENCY[,AGENCY...]", help="cw, cs, hmis, tanf (one or more).")
+@DB_OPTION
+@click.option("--access", "access_config", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Access rules (default: configs/access.yaml).")
+def users_add(username: str, role: str, agencies: list[str], db: Path,
+              access_config: Path | None) -> None:
+    """Add a user (or replace one of that name). The password is read from standard input
+    (typed, twice, at a terminal; the first line of a pipe), never from the command line."""
+    from linkage.access.settings import load_access_config, stores
+    from linkage.access.users import UserError, Users
+
+    if sys.stdin.isatty():
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        store = Users(stores(db)[0], load_access_config(access_config))
+        user = store.add(username, role, agencies, password)
+    except (ConfigError, UserError) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]user {user.username}[/]: {user.role} of "
+                  f"{', '.join(user.agencies)}, in {store.path}")
+
+
+@cli.command()
+@DB_OPTION
+@click.option("--since", default=None, metavar="DATE",
+              help="Entries from this date (YYYY-MM-DD) or time on (default: all).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV file to write (default: standard output).")
+def audit(db: Path, since: str | None, out: Path | None) -> None:
+    """The web app's audit trail as CSV: every view, download, decision and login."""
+    from linkage.access.audit import Audit
+    from linkage.access.settings import stores
+
+    trail = Audit(stores(db)[1])
+    if out is None:
+        trail.write_csv(sys.stdout, since)
+        return
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        rows = trail.write_csv(fh, since)
+    out.chmod(0o600)
+    console.print(f"[green]wrote {rows:,} audit entries to {out}")

@@ -78,3 +78,20 @@ def linked(ingested: Path, tmp_path_factory) -> Path:
     link(con, db, load_linkage_config())
     con.close()
     return db
+
+
+@pytest.fixture(scope="session")
+def published(small: Path, tmp_path_factory) -> Path:
+    """A work folder whose current version holds the small population, linked, with its
+    families and lists: what `famlink serve` reads (its stable path is returned)."""
+    from linkage.pipeline import building, families_step, finish, ingest_step, link_step
+    from linkage.publish.settings import load_publish_config
+
+    workdir = tmp_path_factory.mktemp("published") / "work"
+    with building(workdir) as run:
+        ingest_step(run.db, small / "extracts")
+        link_step(run.db, decisions=run.decisions, decisions_as_of=run.decisions_as_of,
+                  reports=run.reports)
+        families_step(run.db)
+        assert finish(run, load_publish_config()).published
+    return workdir / "famlink.duckdb"
