@@ -11,9 +11,12 @@ threshold, where a decision changes most.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from linkage.link.settings import LinkageConfig
+from linkage.review.decisions import read_decisions
 
 
 def build_queue(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
@@ -49,3 +52,12 @@ def build_queue(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
             USING (record_id_l, record_id_r)
         ORDER BY position LIMIT {r.queue_limit}""")
     return con.execute("SELECT count(*) FROM review.queue").fetchall()[0][0]
+
+
+def settled_pairs(decisions: Path) -> list[list[str]]:
+    """The pairs (record_id_l, record_id_r) whose latest decision is match or no match: a
+    reviewer settled them since the queue was built, so the queue's pages and the next pair
+    after a decision skip them until the next run takes them out."""
+    return [[left, right] for _, left, right, decision, *_ in read_decisions(decisions,
+                                                                             latest=True)
+            if decision in ("match", "no_match")]
