@@ -411,37 +411,51 @@ def review() -> None:
 @DB_OPTION
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
 def review_queue(db: Path, limit: int) -> None:
-    """Show the next pairs to review, side by side, with what each comparison weighs, and the
-    notes of earlier decisions on a pair left unsure."""
+    """Show the next pairs to review in plain words, as the web page does: both records side
+    by side (SSNs as their last four digits), what agrees and what differs, the evidence and
+    the household links behind the score, and earlier decisions on each pair."""
+    from linkage.link.run import load_model
+    from linkage.review import wording
     from linkage.review.decisions import decisions_path, history
-    from linkage.review.pairs import next_pairs
+    from linkage.review.pairs import command_line_access, pair_view, queue_entries
+    from linkage.review.queue import settled_pairs
 
     con = _reader(db)
     config = _linkage_config(None)
-    pairs = next_pairs(con, config, limit)
-    if not pairs:
+    store = decisions_path(db, config.review.decisions_file)
+    access = command_line_access()
+    entries, total = queue_entries(con, access, settled_pairs(store), limit)
+    if not entries:
         console.print("[green]the review queue is empty")
-    earlier = history(decisions_path(db, config.review.decisions_file),
-                      [(p.left["record_id"], p.right["record_id"]) for p in pairs])
-    for pair in pairs:
-        table = Table(title=f"pair {pair.pair_id}  (queue position {pair.position}, "
-                            f"match probability {pair.probability:.3f}"
-                            f"{', open CW case' if pair.urgent else ''})")
-        table.add_column("field")
-        table.add_column(pair.left["record_id"])
-        table.add_column(pair.right["record_id"])
-        for field in pair.fields:
-            table.add_row(field, str(pair.left.get(field) or ""),
-                          str(pair.right.get(field) or ""))
+        return
+    model = load_model(con)[-1]
+    earlier = history(store, [(e.record_id_l, e.record_id_r) for e in entries])
+    for entry in entries:
+        view = pair_view(con, config, model, access, entry)
+        if view is None:
+            continue
+        table = Table(title=f"pair {entry.pair_id}: {entry.words} ({entry.probability:.0%})"
+                            f"{', open child-welfare case' if entry.urgent else ''}; "
+                            f"{entry.position} in the queue")
+        table.add_column("")
+        for record in (view.left, view.right):
+            system = wording.SYSTEMS.get(record["system"], record["system"])
+            table.add_column(escape(f"{system} {record['record_id']}"), overflow="fold")
+        table.add_column("", no_wrap=True)
+        for row in view.rows:
+            table.add_row(row.label, escape(row.left), escape(row.right),
+                          wording.VERDICTS[row.verdict])
         console.print(table)
-        for step in pair.explanation.steps:
-            console.print(f"  {step.weight:+7.2f}  {step.comparison}: {step.level}")
-        for said in earlier.get((pair.left["record_id"], pair.right["record_id"]), []):
-            console.print(f"  earlier: {said.decision} by {escape(said.reviewer)} at {said.at}"
+        for evidence in view.evidence:
+            console.print(f"  - {escape(evidence.sentence)}")
+        for link in view.household:
+            console.print(f"    household: {escape(link)}")
+        for said in earlier.get((entry.record_id_l, entry.record_id_r), []):
+            console.print(f"  earlier: {wording.DECISION_WORDS[said.decision]}, by "
+                          f"{escape(said.reviewer)} at {said.at}"
                           + (f": {escape(said.note)}" if said.note else ""))
-    if pairs:
-        console.print("decide with: famlink review decide PAIR_ID --match|--no-match|--unsure "
-                      "--by NAME --db ...")
+    console.print(f"{len(entries)} of {total:,} pairs in the queue. Decide with: famlink "
+                  f"review decide PAIR_ID --match|--no-match|--unsure --by NAME --db ...")
 
 
 @review.command("decide")
