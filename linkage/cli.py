@@ -434,13 +434,17 @@ def review_queue(db: Path, limit: int) -> None:
         view = pair_view(con, config, model, access, entry)
         if view is None:
             continue
-        table = Table(title=f"pair {entry.pair_id}: {entry.words} ({entry.probability:.0%})"
-                            f"{', open child-welfare case' if entry.urgent else ''}; "
-                            f"{entry.position} in the queue")
+        systems = [wording.SYSTEMS.get(r["system"], r["system"]) for r in (view.left,
+                                                                            view.right)]
+        console.print(f"\n[bold]pair {entry.pair_id}[/]: {entry.words} "
+                      f"({entry.probability:.0%}), number {entry.position} in the queue"
+                      f"{', open child-welfare case' if entry.urgent else ''}\n"
+                      f"  {systems[0]} {escape(entry.record_id_l)} and "
+                      f"{systems[1]} {escape(entry.record_id_r)}")
+        table = Table()
         table.add_column("")
-        for record in (view.left, view.right):
-            system = wording.SYSTEMS.get(record["system"], record["system"])
-            table.add_column(escape(f"{system} {record['record_id']}"), overflow="fold")
+        for system in systems:
+            table.add_column(system)
         table.add_column("", no_wrap=True)
         for row in view.rows:
             table.add_row(row.label, escape(row.left), escape(row.right),
@@ -451,7 +455,7 @@ def review_queue(db: Path, limit: int) -> None:
         for link in view.household:
             console.print(f"    household: {escape(link)}")
         for said in earlier.get((entry.record_id_l, entry.record_id_r), []):
-            console.print(f"  earlier: {wording.DECISION_WORDS[said.decision]}, by "
+            console.print(f"  earlier: {wording.DECISION_WORDS[said.decision]} by "
                           f"{escape(said.reviewer)} at {said.at}"
                           + (f": {escape(said.note)}" if said.note else ""))
     console.print(f"{len(entries)} of {total:,} pairs in the queue. Decide with: famlink "

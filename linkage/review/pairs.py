@@ -64,6 +64,7 @@ class Evidence:
 
     sentence: str
     weight: float
+    label: str  # the sentence without its strength: the chart's bar
 
 
 @dataclass
@@ -167,10 +168,10 @@ def pair_view(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Mode
         views |= records_view(con, access, [m for m in member_ids if m not in views])
         household = [_household_sentence(link, views, access, left_id, right_id)
                      for link in links]
-    spec = waterfall_spec(Explanation(left_id, right_id,
-                                      [Step(s.sentence, "", s.weight) for s in steps]))
+    spec = waterfall_spec(Explanation(left_id, right_id, [Step(s.label, "", s.weight)
+                                                          for s in steps if s.weight]))
     spec["encoding"]["y"]["axis"] = {"labelLimit": 520}
-    for row in spec["data"]["values"]:  # each step is one sentence, with no level after it
+    for row in spec["data"]["values"]:  # each bar is one phrase, with no level after it
         row["step"] = row["step"].removesuffix(": ")
     return PairView(entry, left, right, wording.field_rows(left, right), steps, household,
                     spec, explanation.apart, views)
@@ -193,11 +194,14 @@ def _visible_steps(explanation: Explanation, access: Access,
             missing.append(step.comparison)
         else:
             shown.append(Evidence(wording.step_sentence(step.comparison, step.level,
-                                                        step.weight), step.weight))
+                                                        step.weight), step.weight,
+                                  wording.step_words(step.comparison, step.level)))
     if hidden:
-        shown.append(Evidence(f"{HIDDEN_EVIDENCE}: {wording.strength(hidden)}", hidden))
+        shown.append(Evidence(f"{HIDDEN_EVIDENCE}: {wording.strength(hidden)}", hidden,
+                              HIDDEN_EVIDENCE))
     if missing:
-        shown.append(Evidence(wording.missing_sentence(missing), 0.0))
+        sentence = wording.missing_sentence(missing)
+        shown.append(Evidence(sentence, 0.0, sentence))
     return shown
 
 
