@@ -1,0 +1,414 @@
+"""The lists (marts) as program staff see them in the web app: each column's value only where
+the viewer's access allows it, simple filters by category, what is new since the previous
+published version, and the CSV and XLSX files they download.
+
+Access is decided per cell from the system the value comes from: a column holds one system's
+field (a CW case id is CW `cases`), or the row says which system (a lead's sighting: `seen_in`),
+or a list holds several systems' values (`open_cases`: each element is filtered on its own). A
+column the viewer can see for no system is left out of the page and the file; a cell they may
+not see on one row is left empty. Nothing here knows about the web: the app, a future command
+or a test call it alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+
+from linkage.access.settings import SYSTEMS, Access
+from linkage.families.settings import load_marts_config
+from linkage.publish.workdir import Workdir
+from linkage.warehouse import literal
+
+PAGE_SIZE = 100
+HIDDEN = object()  # a cell the viewer may not see
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may see a column: `visible` (may the viewer see it on some row?) and `cell` (the
+    value on one row as the viewer may see it, or HIDDEN)."""
+
+    visible: Callable[[Access], bool]
+    cell: Callable[[Access, dict, Any], Any]
+
+
+def own() -> Rule:
+    """famlink's own finding (ids it made, counts, ranks): shown to every viewer of the list."""
+    return Rule(lambda a: True, lambda a, row, v: v)
+
+
+def of(group: str, *systems: str) -> Rule:
+    """One or more systems' field: the viewer must see `group` of each."""
+    def sees(a: Access) -> bool:
+        return all(a.sees(s, group) for s in systems)
+    return Rule(sees, lambda a, row, v: v if sees(a) else HIDDEN)
+
+
+def of_row(group: str, column: str) -> Rule:
+    """A field of the system the row names in `column` (a system, or a list of systems: the
+    viewer must see `group` of each)."""
+    def cell(a: Access, row: dict, v: Any) -> Any:
+        named = row.get(column)
+        systems = named if isinstance(named, list) else [named] if named else []
+        return v if all(a.sees(s, group) for s in systems) else HIDDEN
+    return Rule(lambda a: any(a.sees(s, group) for s in SYSTEMS), cell)
+
+
+def each(group: str, system_of: Callable[[Any], str]) -> Rule:
+    """A list of several systems' values: each element kept only if the viewer sees `group`
+    of its system."""
+    def cell(a: Access, row: dict, v: Any) -> Any:
+        return None if v is None else [x for x in v if a.sees(system_of(x), group)]
+    return Rule(lambda a: any(a.sees(s, group) for s in SYSTEMS), cell)
+
+
+def _prefix(text: str) -> str:
+    """'cw:000001' -> 'cw', 'hmis_household:HH1' -> 'hmis'."""
+    return text.split(":", 1)[0].split("_", 1)[0]
+
+
+def _members(a: Access, row: dict, members: Any) -> Any:
+    """joint_families.members: a person's name and birth date come from any of their records,
+    so they show only to a viewer who sees identity in every system; roles ('cw:child') each
+    by their system's cases."""
+    if members is None:
+        return None
+    identity = all(a.sees(s, "identity") for s in SYSTEMS)
+    kept = []
+    for m in members:
+        person = {"person_id": m["person_id"]}
+        if identity:
+            person |= {"name": m["name"], "dob": m["dob"]}
+        person["roles"] = [r for r in m["roles"] or [] if a.sees(_prefix(r), "cases")]
+        kept.append(person)
+    return kept
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A filter by category: its values are categories (never a person's), so it may travel
+    in a URL. `sql` is a predicate with one parameter; `column` must be visible to offer it."""
+
+    name: str
+    label: str
+    column: str
+    sql: str
+    choices: Callable[[Access], list[str]]
+
+
+def _priorities() -> list[str]:
+    """supportive_housing_eligible's ranks: one per rule of configs/marts.yaml, then 'other'."""
+    return [str(p) for p in range(1, len(load_marts_config().supportive_housing_eligible
+                                         .priority) + 2)]
+
+
+def _systems_seen(a: Access) -> list[str]:
+    return [s for s in SYSTEMS if a.sees(s, "exists")]
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    name: str
+    title: str
+    about: str
+    columns: dict[str, Rule]
+    key: str  # a SQL expression naming a row across runs (what "new" compares)
+    order: str
+    filters: tuple[Filter, ...] = ()
+    name_text: str | None = None  # SQL over the row's names, for a text filter (sent by POST)
+    name_rule: Rule = field(default_factory=own)  # who may filter by that text
+
+    @property
+    def table(self) -> str:
+        return f"marts.{self.name}"
+
+
+def _key(*columns: str) -> str:
+    return "concat_ws('|', " + ", ".join(f"coalesce({c}::VARCHAR, '')" for c in columns) + ")"
+
+
+LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
+    ListSpec(
+        "joint_families", "Families in two systems or more",
+        "Families active in two systems or more, open child-welfare cases first.",
+        {"family_id": own(), "systems": each("exists", str), "n_systems": own(),
+         "n_persons": own(), "open_cw_case": of("cases", "cw"),
+         "members": Rule(lambda a: True, _members),
+         "open_cases": each("cases", _prefix),
+         "latest_by_system": each("dates", lambda x: x["system"]),
+         "records": each("exists", _prefix),
+         "first_seen": of("dates", *SYSTEMS), "last_seen": of("dates", *SYSTEMS),
+         "oversized": own()},
+        key="family_id", order="open_cw_case DESC, n_systems DESC, last_seen DESC, family_id",
+        filters=(
+            Filter("system", "In system", "systems", "list_contains(systems, ?)",
+                   _systems_seen),
+            Filter("open_cw_case", "Open CW case", "open_cw_case", "open_cw_case = (? = 'yes')",
+                   lambda a: ["yes", "no"]),
+        ),
+        name_text="(SELECT string_agg(m.name, ' | ') FROM (SELECT unnest(members) AS m))",
+        name_rule=of("identity", *SYSTEMS)),
+    ListSpec(
+        "absent_parent_leads", "Absent parent leads",
+        "A child on a CW case whose parent is on none of the child's CW cases, and every "
+        "place another system has seen that parent, latest first.",
+        {"cw_case_id": of("cases", "cw"), "family_id": own(), "child_person_id": own(),
+         "child_record_id": of("exists", "cw"), "parent_person_id": own(),
+         "relation": of_row("cases", "named_by"), "named_by": each("exists", str),
+         "found_in": each("exists", str), "seen_in": of_row("exists", "seen_in"),
+         "seen_on": of_row("dates", "seen_in"), "address": of_row("address", "seen_in"),
+         "employer": of("details", "cs"), "hmis_project_type": of("details", "hmis"),
+         "hmis_exit": of("dates", "hmis"), "evidence_record_id": of_row("exists", "seen_in"),
+         "link_confidence": own(),
+         "cs_names_a_father_cw_calls_alleged": of("cases", "cw", "cs"), "lead_rank": own()},
+        key=_key("cw_case_id", "child_person_id", "parent_person_id", "seen_in",
+                 "evidence_record_id"),
+        order="cw_case_id, child_person_id, parent_person_id, lead_rank",
+        filters=(
+            Filter("seen_in", "Seen in", "seen_in", "seen_in = ?", _systems_seen),
+            Filter("latest", "Sightings", "lead_rank", "lead_rank = 1 AND ? = 'latest'",
+                   lambda a: ["latest"]),
+        )),
+    ListSpec(
+        "supportive_housing_eligible", "Supportive housing eligible",
+        "Families with an open CW case and literal homelessness in HMIS overlapping it, "
+        "most urgent first.",
+        {"cw_case_id": of("cases", "cw"), "family_id": own(),
+         "cw_case_opened": of("dates", "cw"), "case_plan_goal": of("details", "cw"),
+         "child_removed": of("dates", "cw"), "hmis_household_id": of("cases", "hmis"),
+         "hmis_households": of("cases", "hmis"), "entry_date": of("dates", "hmis"),
+         "exit_date": of("dates", "hmis"), "project_type": of("details", "hmis"),
+         "living_situation": of("details", "hmis"),
+         "evidence_records": each("exists", _prefix), "stays": of("dates", "hmis"),
+         # the list's own triage: why staff should act first (the rules: configs/marts.yaml)
+         "priority": own(), "priority_reason": own()},
+        key=_key("cw_case_id", "hmis_household_id"),
+        order="priority, cw_case_opened, cw_case_id, entry_date",
+        filters=(
+            Filter("priority", "Priority", "priority", "priority::VARCHAR = ?",
+                   lambda a: _priorities()),
+        )),
+    ListSpec(
+        "support_in_error", "Child support in error",
+        "Support paid to a custodial parent while the child is in foster care, and children "
+        "in care with a known parent and no CS referral.",
+        {"kind": own(), "cs_case_id": of("cases", "cs"), "cs_case_opened": of("dates", "cs"),
+         "cs_child_record_id": of("exists", "cs"), "child_person_id": own(),
+         "custodial_person_id": own(), "cs_custodial_record_id": of("exists", "cs"),
+         "cw_case_id": of("cases", "cw"), "cw_removal_id": of("details", "cw"),
+         "removal_date": of("dates", "cw"), "cw_child_record_id": of("exists", "cw")},
+        key=_key("kind", "cw_case_id", "child_person_id", "cs_case_id"),
+        order="kind, removal_date, cw_case_id",
+        filters=(
+            Filter("kind", "Kind", "kind", "kind = ?",
+                   lambda a: ["paid_while_in_care", "in_care_without_referral"]),
+        )),
+)}
+
+
+class ListError(ValueError):
+    """An unknown list or filter value (the message names only categories)."""
+
+
+def spec_of(name: str) -> ListSpec:
+    if name not in LISTS:
+        raise ListError(f"no list {name!r}")
+    return LISTS[name]
+
+
+def visible_columns(spec: ListSpec, access: Access) -> list[str]:
+    return [c for c, rule in spec.columns.items() if rule.visible(access)]
+
+
+def offered_filters(spec: ListSpec, access: Access) -> list[tuple[Filter, list[str]]]:
+    """The filters the viewer may use (on columns they may see) with their choices."""
+    return [(f, f.choices(access)) for f in spec.filters
+            if spec.columns[f.column].visible(access)]
+
+
+# ---------------------------------------------------------------------------------------------
+# What is new since the previous published version
+# ---------------------------------------------------------------------------------------------
+
+def previous_version(db: Path) -> tuple[str, Path] | None:
+    """The published version before the current one, if its file is still kept (the work
+    folder keeps the newest `keep_versions`): (run id, path)."""
+    workdir = Workdir(Path(db).absolute().parent)
+    current = workdir.current_run()
+    if current is None:
+        return None
+    runs = [r.run_id for r in workdir.registry.runs("published")]
+    if current not in runs:
+        return None
+    for run_id in runs[runs.index(current) + 1:]:
+        if workdir.version_path(run_id).exists():
+            return run_id, workdir.version_path(run_id)
+    return None
+
+
+@lru_cache(maxsize=32)
+def _new_keys(current: Path, previous: Path, name: str) -> tuple[frozenset[str], int]:
+    """Keys of `name` in `current` that `previous` lacks, and how many rows left. Versions
+    are never written once published, so the answer for a pair of files never changes."""
+    spec = spec_of(name)
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {literal(str(current))} AS cur (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(previous))} AS prev (READ_ONLY)")
+        had = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev' "
+                          "AND schema_name = 'marts' AND table_name = ?", [name]).fetchall()
+        before = f"SELECT {spec.key} FROM prev.{spec.table}" if had[0][0] else \
+            "SELECT NULL::VARCHAR WHERE false"
+        new = con.execute(f"SELECT {spec.key} FROM cur.{spec.table} EXCEPT {before}").fetchall()
+        gone = con.execute(f"SELECT count(*) FROM ({before} EXCEPT "
+                           f"SELECT {spec.key} FROM cur.{spec.table})").fetchall()[0][0]
+    return frozenset(row[0] for row in new), gone
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What is new in a list since the previous published run (None: nothing to compare)."""
+
+    previous_run: str | None
+    new: frozenset[str]
+    gone: int
+
+
+def changes(db: Path, name: str) -> Changes:
+    """`name`'s changes between the current version behind `db` and the one before it."""
+    previous = previous_version(db)
+    if previous is None:
+        return Changes(None, frozenset(), 0)
+    new, gone = _new_keys(Path(db).resolve(), previous[1].resolve(), name)
+    return Changes(previous[0], new, gone)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows, as the viewer may see them
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Query:
+    """A list's filters: category values (checked against the choices offered) and an
+    optional text in a name (sent by POST only)."""
+
+    categories: dict[str, str] = field(default_factory=dict)
+    name_text: str | None = None
+    only_new: bool = False
+
+
+def _where(spec: ListSpec, access: Access, query: Query,
+           change: Changes) -> tuple[str, list]:
+    offered = {f.name: (f, choices) for f, choices in offered_filters(spec, access)}
+    clauses, params = ["true"], []
+    for name, value in query.categories.items():
+        if not value:
+            continue
+        if name not in offered or value not in offered[name][1]:
+            raise ListError(f"no filter {name!r} with that value on {spec.name}")
+        clauses.append(offered[name][0].sql)
+        params.append(value)
+    if query.name_text and spec.name_text and spec.name_rule.visible(access):
+        clauses.append(f"{spec.name_text} ILIKE '%' || ? || '%' ESCAPE '\\'")
+        params.append(query.name_text.upper().replace("\\", "\\\\").replace("%", "\\%")
+                      .replace("_", "\\_"))
+    if query.only_new:
+        clauses.append(f"{spec.key} IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(sorted(change.new))
+    return " AND ".join(clauses), params
+
+
+def fetch(con: duckdb.DuckDBPyConnection, access: Access, spec: ListSpec, query: Query,
+          change: Changes, page: int | None = None) -> tuple[list[str], Iterator[dict], int]:
+    """The visible columns, the rows as the viewer may see them (a page of them, or all with
+    page=None), and how many rows the filters keep. Each row carries `_new`."""
+    columns = visible_columns(spec, access)
+    where, params = _where(spec, access, query, change)
+    total = con.execute(f"SELECT count(*) FROM {spec.table} WHERE {where}",
+                        params).fetchall()[0][0]
+    limit = "" if page is None else f"LIMIT {PAGE_SIZE} OFFSET {PAGE_SIZE * max(page, 0)}"
+    cursor = con.execute(f"SELECT *, {spec.key} AS _key FROM {spec.table} WHERE {where} "
+                         f"ORDER BY {spec.order} {limit}", params)
+    names = [d[0] for d in cursor.description]
+
+    def rows() -> Iterator[dict]:
+        while batch := cursor.fetchmany(2048):
+            for values in batch:
+                raw = dict(zip(names, values, strict=True))
+                shown = {"_new": change.previous_run is not None and raw["_key"] in change.new}
+                for column in columns:
+                    shown[column] = spec.columns[column].cell(access, raw, raw[column])
+                yield shown
+    return columns, rows(), total
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+
+def _flat(value: Any) -> Any:
+    """A cell of a file: nested values (lists, structs) as JSON text, a hidden one empty."""
+    if value is HIDDEN or value is None:
+        return None
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return value
+
+
+def _inert(value: Any) -> Any:
+    """A text a spreadsheet would take for a formula ('=HYPERLINK(...)' in a record id from
+    an agency file) starts with an apostrophe in a CSV, so that it stays text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_csv(columns: list[str], rows: Iterable[dict], out: IO[str]) -> int:
+    writer = csv.writer(out)
+    writer.writerow(["new", *columns])
+    n = 0
+    for row in rows:
+        writer.writerow(["yes" if row["_new"] else "",
+                         *(_inert(_flat(row[c])) for c in columns)])
+        n += 1
+    return n
+
+
+def write_xlsx(columns: list[str], rows: Iterable[dict], out: IO[bytes],
+               title: str) -> int:
+    """One sheet, its header frozen, dates as dates, every text stored as text (never a
+    formula)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str):
+            c = WriteOnlyCell(sheet, value=None)
+            c.value, c.data_type = value, "s"  # a '=' text would otherwise be a formula
+            return c
+        if isinstance(value, date) and not isinstance(value, datetime):
+            c = WriteOnlyCell(sheet, value=value)
+            c.number_format = "yyyy-mm-dd"
+            return c
+        return value
+
+    sheet.append([cell(h) for h in ["new", *columns]])
+    n = 0
+    for row in rows:
+        sheet.append([cell("yes" if row["_new"] else None),
+                      *(cell(_flat(row[c])) for c in columns)])
+        n += 1
+    book.save(out)
+    return n
