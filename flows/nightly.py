@@ -9,12 +9,14 @@ repository; without `demo` it needs `extracts` and never makes data up.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from linkage.ingest.run import IngestFailed, IngestSummary
 from linkage.pipeline import (
     Run,
     Verdict,
@@ -79,7 +81,21 @@ def ingest_extracts(db: Path, extracts: Path, config_dir: Path | None = None,
     """Load the sources whose folders exist; fail, once they are in, if one the run expected
     is missing (the run then publishes nothing). Safe to retry: it rebuilds its tables."""
     logger = get_run_logger()
-    summaries = ingest_step(db, extracts, config_dir, settings_path, only, progress=logger.info)
+    try:
+        summaries = ingest_step(db, extracts, config_dir, settings_path, only,
+                                progress=logger.info)
+    except IngestFailed as failed:  # what was loaded, then why it cannot be published
+        _log_files(logger, failed.summary)
+        for error in failed.summary.errors:
+            logger.error(error)
+        raise
+    _log_files(logger, summaries)
+    return {"files": len(summaries), "read": sum(s.read for s in summaries),
+            "rejected": sum(s.rejected for s in summaries),
+            "not_loaded": [skip.name for skip in summaries.skipped]}
+
+
+def _log_files(logger: logging.Logger | logging.LoggerAdapter, summaries: IngestSummary) -> None:
     for s in summaries:
         logger.info("%s: read %s, staged %s, rejected %s", s.file, f"{s.read:,}",
                     f"{s.staged:,}", f"{s.rejected:,}")
@@ -87,9 +103,6 @@ def ingest_extracts(db: Path, extracts: Path, config_dir: Path | None = None,
             logger.warning(warning)
     for skip in summaries.skipped:
         logger.info("%s: not loaded, %s", skip.name, skip.reason)
-    return {"files": len(summaries), "read": sum(s.read for s in summaries),
-            "rejected": sum(s.rejected for s in summaries),
-            "not_loaded": [skip.name for skip in summaries.skipped]}
 
 
 @task(name="link persons", cache_policy=NO_CACHE)

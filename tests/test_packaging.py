@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from helpers import CONFIGS, ROOT, read_csv
 
-PACKAGES = ("linkage", "flows", "synthetic_data")
+PACKAGES = ("linkage", "flows", "synthetic_data", "webapp")
 # What building the wheel reads: a clone holds these (and tests, benchmarks the wheel leaves out)
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "configs",
                 *PACKAGES)

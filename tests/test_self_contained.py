@@ -21,6 +21,20 @@ TESTS = ROOT / "tests"
 # The first folder of an absolute path a test may name: the system's, never a person's or a
 # project's (/work, /home, /Users, /mnt...).
 SYSTEM_FOLDERS = {"tmp", "dev", "proc", "sys", "usr", "bin", "etc"}
+
+
+def _web_routes() -> set[str]:
+    """The first segments of the web app's own URLs (`/review/pair/...`): a test of the app
+    names them, and they are no folder."""
+    from webapp.app import create_app
+
+    app = create_app(Path("unused.duckdb"))  # creates nothing until a request comes
+    routes = [r for item in app.routes
+              for r in getattr(getattr(item, "original_router", None), "routes", [item])]
+    return {route.path.split("/")[1] for route in routes if route.path.strip("/")}
+
+
+URL_SEGMENTS = _web_routes()
 ABSOLUTE = re.compile(r"^(/(?P<top>[^/\s]+)/|[A-Za-z]:[\\/]|~)")
 
 
@@ -67,7 +81,7 @@ def escapes(source: str, depth: int) -> list[str]:
             match = ABSOLUTE.match(text)
             if text == ".." or text.startswith(("../", "..\\")) or "/../" in text:
                 found.append(f"line {line}: {text!r} climbs out of a folder")
-            elif match and match["top"] not in SYSTEM_FOLDERS:
+            elif match and match["top"] not in SYSTEM_FOLDERS | URL_SEGMENTS:
                 found.append(f"line {line}: {text!r} is an absolute path")
         elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
                 and node.value.attr == "parents" and isinstance(node.slice, ast.Constant) \

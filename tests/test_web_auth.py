@@ -23,7 +23,7 @@ def db(published: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("path", ["/", "/review", "/people", "/lists", "/admin/audit",
-                                  "/no/such/page", "/review/pair/x"])
+                                  "/lists/no/such/page", "/review/pair/x"])
 def test_a_stranger_is_sent_to_login(db: Path, path: str) -> None:
     response = client(db).get(path, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login"
