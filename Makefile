@@ -1,11 +1,12 @@
 # Two commands on a fresh machine: `make demo` (set up, then run the main job on synthetic
-# data) and `make test` (set up, then lint and run the tests). Set-up happens once, in .venv.
+# data) and `make test` (set up, then lint, install chromium if missing, and run the tests).
+# Set-up happens once, in .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint chromium bench clean
 
 # Prefect must never try to reach the internet, whatever the caller's environment.
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
@@ -23,7 +24,21 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint
+# The browser tests (tests/test_browser.py) drive Debian's chromium, never a downloaded browser.
+# Missing and run as root (CI): installed with apt. Missing otherwise: say what to install, and
+# those tests skip. Already there: nothing, silently.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing Debian's chromium for the browser tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	      >/dev/null; \
+	  else \
+	    echo "make: chromium is missing, so the browser tests will skip;" \
+	         "install it with: sudo apt-get install chromium"; \
+	  fi; }
+
+test: lint chromium
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
