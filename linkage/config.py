@@ -6,11 +6,13 @@ must come back as one line naming the file, the key and the value, not as a trac
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
+import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 # The rules are edited in the repository's configs/; a wheel carries a copy of them inside the
 # package (setup.py puts it there), since an installed famlink has no repository beside it.
@@ -71,3 +73,79 @@ def load_config(path: str | Path, model: type[Model]) -> Model:
             value = _lookup(data, err["loc"])
             lines.append(f"{path}: {key} = {value!r}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from None
+
+
+# SQL in configs: each fragment is pasted into famlink's own statements, so each must be what
+# its place takes and nothing more. A fragment that closed a parenthesis and began a statement
+# of its own (`x); COPY (SELECT ssn ...) TO 'file'`) would run when the config is checked.
+
+
+def _outside_literals(text: str) -> str:
+    """`text` with its string literals and quoted names blanked (what is code), or a
+    ValueError for a comment or a quote left open."""
+    code, quote, i = [], "", 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                if text[i + 1:i + 2] == quote:  # '' or "" inside: the quote itself
+                    i += 1
+                else:
+                    quote = ""
+            code.append(" ")
+        elif ch in "'\"":
+            quote = ch
+            code.append(" ")
+        elif text[i:i + 2] in ("--", "/*"):
+            raise ValueError("a comment is not allowed in a SQL fragment")
+        else:
+            code.append(ch)
+        i += 1
+    if quote:
+        raise ValueError(f"a {quote} is left open")
+    return "".join(code)
+
+
+def _nesting(code: str, commas: bool) -> None:
+    """No `;`; parentheses never closed before they open; with `commas`, no comma outside
+    them (one expression, not a list)."""
+    depth = 0
+    for ch in code:
+        if ch == ";":
+            raise ValueError("';' is not allowed: one expression (or query), not statements")
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            raise ValueError("a ')' closes what the fragment did not open")
+        if ch == "," and depth == 0 and commas:
+            raise ValueError("a comma outside parentheses: one expression, not a list")
+    if depth:
+        raise ValueError("a '(' is left open")
+
+
+def _parsed(sql: str) -> dict:
+    """DuckDB's parse of one SELECT statement (its own parser: what it accepts, it runs)."""
+    tree = json.loads(duckdb.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    if tree.get("error") or len(tree.get("statements", [])) != 1:
+        message = str(tree.get("error_message", "not one SELECT")).splitlines()[0]
+        raise ValueError(f"not valid SQL here: {message}")
+    return tree["statements"][0]["node"]
+
+
+def one_expression(text: str) -> str:
+    """A SQL fragment that is one expression (a condition, a value), or a ValueError."""
+    _nesting(_outside_literals(text), commas=True)
+    node = _parsed(f"SELECT ({text})")
+    if len(node.get("select_list", [])) != 1 or node["from_table"]["type"] != "EMPTY":
+        raise ValueError("not one SQL expression")
+    return text
+
+
+def one_query(text: str) -> str:
+    """A SQL fragment that is one SELECT query (read as a subquery), or a ValueError."""
+    _nesting(_outside_literals(text), commas=False)
+    _parsed(text)
+    return text
+
+
+SqlExpression = Annotated[str, AfterValidator(one_expression)]
+SqlQuery = Annotated[str, AfterValidator(one_query)]

@@ -151,8 +151,10 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
         SELECT '{run_id}', TIMESTAMP '{at}', {key}, 'retired', []::VARCHAR[], 0
         FROM (SELECT DISTINCT {key} FROM {table})
         WHERE {key} NOT IN (SELECT {key} FROM _overlap);
+        -- in id order: a lookup of one person's (or family's) members then reads the one
+        -- row group whose min/max holds the id, not the whole table (the web app's pages)
         CREATE OR REPLACE TABLE {table} AS
-        SELECT n.{member}, i.{key} FROM _now n JOIN _ids i USING (cluster);
+        SELECT n.{member}, i.{key} FROM _now n JOIN _ids i USING (cluster) ORDER BY i.{key};
     """)
     con.unregister("_inherited")
     counts = con.execute(f"""

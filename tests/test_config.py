@@ -56,3 +56,44 @@ def test_unreadable_files(tmp_path: Path) -> None:
     bad.write_text("window: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_synthetic_config(bad)
+
+
+ESCAPES = ["x); COPY (SELECT ssn FROM staged.person_records) TO 'leak.csv' (FORMAT csv",
+           "ssn IS NOT NULL; COPY staged.person_records TO 'leak.csv'",
+           "true -- the rest of the statement is gone", "ssn, first_name", "a) OR (b"]
+
+
+@pytest.mark.parametrize("fragment", ESCAPES)
+def test_a_sql_fragment_is_one_expression_or_refused_on_load(fragment: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """A fragment of configs/linkage.yaml or marts.yaml is pasted into famlink's statements:
+    one that tried to end the statement and run its own (writing SSNs to a file when the
+    config is checked) is refused when the file is read, naming the key; nothing runs."""
+    from linkage.families.settings import MARTS_CONFIG, load_marts_config
+    from linkage.link.settings import LINKAGE_CONFIG, load_linkage_config
+
+    monkeypatch.chdir(tmp_path)
+    data = yaml.safe_load(LINKAGE_CONFIG.read_text())
+    data["comparisons"][0]["levels"][0]["sql"] = fragment
+    path = tmp_path / "linkage.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"comparisons\.0\.levels\.0\.sql"):
+        load_linkage_config(path)
+    marts = yaml.safe_load(MARTS_CONFIG.read_text())
+    marts["supportive_housing_eligible"]["priority"][0]["sql"] = fragment
+    path = tmp_path / "marts.yaml"
+    path.write_text(yaml.safe_dump(marts))
+    with pytest.raises(ConfigError, match=r"priority\.0\.sql"):
+        load_marts_config(path)
+    assert not (tmp_path / "leak.csv").exists()
+
+
+def test_a_query_fragment_is_one_select() -> None:
+    from linkage.config import one_query
+
+    assert one_query("SELECT 'cw:' || person_id AS record_id FROM raw.cw__participants")
+    for bad in ("SELECT 1) UNION (SELECT ssn FROM staged.person_records",
+                "SELECT 1; DROP TABLE linked.persons", "COPY staged.person_records TO 'x'"):
+        with pytest.raises(ValueError):
+            one_query(bad)

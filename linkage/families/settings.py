@@ -9,7 +9,7 @@ from typing import Annotated
 import duckdb
 from pydantic import Field
 
-from linkage.config import CONFIG_DIR, ConfigError, Strict, load_config
+from linkage.config import CONFIG_DIR, ConfigError, SqlExpression, SqlQuery, Strict, load_config
 from linkage.sources import Role
 
 MARTS_CONFIG = CONFIG_DIR / "marts.yaml"
@@ -34,13 +34,13 @@ class AbsentParentLeads(Strict):
     locate_event: str = "cs_locate"
     tanf_event: str = "tanf_month"
     hmis_event: str = "hmis_enrollment"
-    alleged_fathers: str | None = None
+    alleged_fathers: SqlQuery | None = None
     infer_from_siblings: bool = False
 
 
 class Priority(Strict):
     name: str = Field(min_length=1)
-    sql: str = Field(min_length=1)
+    sql: SqlExpression = Field(min_length=1)
 
 
 class SupportiveHousing(Strict):

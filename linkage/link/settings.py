@@ -20,7 +20,7 @@ from typing import Annotated
 import duckdb
 from pydantic import Field, model_validator
 
-from linkage.config import CONFIG_DIR, ConfigError, Strict, load_config
+from linkage.config import CONFIG_DIR, ConfigError, SqlExpression, Strict, load_config
 
 LINKAGE_CONFIG = CONFIG_DIR / "linkage.yaml"
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -34,7 +34,7 @@ class BlockingRule(Strict):
     """
 
     name: Name
-    keys: list[str] = Field(min_length=1)
+    keys: list[SqlExpression] = Field(min_length=1)
     unnest: list[str] = []  # list columns among `keys` to unnest before joining
     # this rule's own limit on records per key value, where its keys are weak (a ZIP and a
     # name sound): pairs grow as its square, and the few they find are found in small blocks
@@ -50,7 +50,7 @@ class Blocking(Strict):
 
 class Level(Strict):
     label: Name
-    sql: str = Field(min_length=1)
+    sql: SqlExpression = Field(min_length=1)
     # Term-frequency adjustment: agreement on a rare value counts for more than on a common one.
     tf_column: str | None = None
     # Training holds the weights of a comparison's levels in their listed order (a closer
@@ -65,7 +65,7 @@ class Comparison(Strict):
 
     name: Name
     description: str = ""
-    null_when: str = Field(min_length=1)
+    null_when: SqlExpression = Field(min_length=1)
     levels: list[Level] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -77,8 +77,8 @@ class Comparison(Strict):
 
 
 class SignaturePair(Strict):
-    left: str = Field(min_length=1)
-    right: str = Field(min_length=1)
+    left: SqlExpression = Field(min_length=1)
+    right: SqlExpression = Field(min_length=1)
 
 
 class Household(Strict):
@@ -87,14 +87,14 @@ class Household(Strict):
     enabled: bool = True
     confidence: Probability = 0.95  # a link at or above this counts as evidence
     # Records of two linked groups that agree on these become candidates in the second round.
-    blocking_on: list[str] = ["dob_year"]
+    blocking_on: list[SqlExpression] = ["dob_year"]
     # ... and for whom this holds (SQL over records a and b)
-    blocking_when: str = "true"
+    blocking_when: SqlExpression = "true"
     max_group_size: int = Field(default=30, ge=2)  # a shelter "household" says nothing
     # The family signature: members of two groups who agree on these, where nothing else
     # compares them (one record of a `signature_pairs` entry's `left`, the other of its
     # `right`: SQL over linked.records), support each other's pairs.
-    signature: list[str] = []
+    signature: list[SqlExpression] = []
     signature_pairs: list[SignaturePair] = []
     # How many members of each group must agree on the signature for two groups to count as
     # one family. `signature_min_members` where a confident link relates the two groups
@@ -199,13 +199,13 @@ class Review(Strict):
     decisions_file: str = "review_decisions.sqlite"
     queue_limit: int = Field(default=50_000, ge=1)
     # SQL over staged.groups: a pair touching a record in such a group is reviewed first.
-    priority_groups: str = "group_type = 'cw_case' AND end_date IS NULL"
+    priority_groups: SqlExpression = "group_type = 'cw_case' AND end_date IS NULL"
 
 
 class LinkageConfig(Strict):
     # column -> SQL over staged.person_records (and nickname_roots(name, roots), the given
     # names a nickname may stand for)
-    records: dict[Name, str] = Field(min_length=1)
+    records: dict[Name, SqlExpression] = Field(min_length=1)
     blocking: Blocking
     comparisons: list[Comparison] = Field(min_length=1)
     household: Household = Household()
