@@ -49,8 +49,9 @@ def test_the_login_form_needs_its_csrf_token(db: Path) -> None:
     c.get("/login")
     forged = c.post("/login", data={"username": "admin", "password": PASSWORD,
                                     "csrf_token": "forged"}, follow_redirects=False)
-    # refused: back to the form, and no session
-    assert forged.headers["location"] == "/login"
+    # refused: back to the form, saying why, and no session
+    assert forged.headers["location"] == "/login?stale=1"
+    assert "was stale" in c.get("/login?stale=1").text
     assert "famlink_session" not in forged.headers.get("set-cookie", "")
 
 

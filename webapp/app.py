@@ -11,7 +11,7 @@ import hmac
 import secrets
 from pathlib import Path
 
-from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -74,9 +74,12 @@ def create_app(db: Path, access_config: Path | None = None) -> FastAPI:
               name="static")
 
     @app.get("/login")
-    def login_page(request: Request, failed: bool = False) -> Response:
-        token = secrets.token_urlsafe(32)
-        response = render(request, "login.html", None, login_csrf=token, failed=failed)
+    def login_page(request: Request, failed: bool = False, stale: bool = False) -> Response:
+        # the token a form already on screen carries stays valid (a second tab, a request
+        # the browser makes by itself), so that opening /login again never spoils it
+        token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+        response = render(request, "login.html", None, login_csrf=token, failed=failed,
+                          stale=stale)
         response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, secure=True,
                             samesite="strict")
         return response
@@ -87,7 +90,7 @@ def create_app(db: Path, access_config: Path | None = None) -> FastAPI:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         audit = request.app.state.audit
         if not expected or not hmac.compare_digest(expected, csrf_token):
-            raise HTTPException(403, "the login form is stale: reload it")
+            return RedirectResponse("/login?stale=1", status_code=303)
         result = users_of(request).login(username.strip(), password)
         if result is None:
             audit.record(username.strip()[:64], "", "login_failed", client=client_of(request))
