@@ -149,5 +149,12 @@ def _ingest_parameters(config_dir: Path | None, settings_path: Path | None,
             "only": only}
 
 
+# Everything famlink writes holds or derives from child-welfare records: private to the user
+# who runs it (files 0600, folders 0700), whatever their shell's umask. An agency that wants a
+# group to read the reports grants it on purpose.
+PRIVATE = 0o077
+
+
 def main() -> None:
+    os.umask(PRIVATE)
     cli()

@@ -105,3 +105,32 @@ def test_the_audit_trail_is_append_only(db: Path) -> None:
     for statement in ("UPDATE audit SET username = 'someone else'", "DELETE FROM audit"):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             con.execute(statement)
+
+
+def test_a_failing_page_logs_no_value(db: Path, monkeypatch: pytest.MonkeyPatch,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    """An error inside a page (a database error quoting a row, say) gives an error page; the
+    log names its kind and the page, never its message."""
+    import webapp.admin
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("planted SSN 123-45-6789 of JANE PLANTED")
+
+    monkeypatch.setattr(webapp.admin, "render", broken)
+    c = logged_in(db, "admin")
+    with caplog.at_level("DEBUG"):
+        response = c.get("/admin/audit")
+    assert response.status_code == 500 and "something went wrong" in response.text
+    assert "PLANTED" not in response.text and "PLANTED" not in caplog.text
+    assert "ValueError on /admin/audit" in caplog.text
+
+
+def test_files_the_cli_writes_are_private(tmp_path: Path) -> None:
+    """Whatever the shell's umask: files 0600, folders 0700."""
+    famlink = [sys.executable, "-c", "import os; os.umask(0o022); "
+               "from flows.cli import main; main()"]
+    done = subprocess.run([*famlink, "synth", "--persons", "50", "--out", str(tmp_path / "s")],
+                          capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr
+    modes = {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "s").rglob("*")}
+    assert modes <= {"0o600", "0o700"}, modes

@@ -8,6 +8,7 @@ framing, and is never cached (the pages hold personal data).
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from webapp.deps import (
 )
 from webapp.reader import NoWarehouse, Reader
 
+LOG = logging.getLogger("famlink.web")
 LOGIN_CSRF_COOKIE = "famlink_login"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -51,7 +53,15 @@ def create_app(db: Path, access_config: Path | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - any failure: a page, and no values logged
+            # caught here, before the server's own handler would log the traceback: the log
+            # gets the error's kind and the page, never its message (a database error may
+            # quote a record's values)
+            LOG.error("%s on %s", type(exc).__name__, request.url.path)
+            response = _error(request, StarletteHTTPException(
+                500, "something went wrong; the administrator can see when in the log"))
         response.headers.update(HEADERS)
         return response
 
