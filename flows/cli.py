@@ -51,6 +51,7 @@ def nightly(workdir: str, extracts: str | None, demo: bool, persons: int, seed: 
     from flows.nightly import nightly as nightly_flow
     from linkage.ingest.loaded import IngestError
     from linkage.publish.workdir import RunInProgress
+    from linkage.warehouse import OutOfMemory
 
     _source(extracts, demo)
     try:
@@ -61,7 +62,8 @@ def nightly(workdir: str, extracts: str | None, demo: bool, persons: int, seed: 
     except RunHeld as held:
         _print_result(held.result)
         raise click.ClickException(str(held)) from None
-    except (ConfigError, IngestError, RunInProgress) as exc:  # the flow's log has the details
+    # the flow's log has the details
+    except (ConfigError, IngestError, RunInProgress, OutOfMemory) as exc:
         raise click.ClickException(f"{exc}\nnothing was published") from None
     _print_result(result)
 

@@ -119,11 +119,10 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
     """Load the extracts into DuckDB: raw, staged, rejects with reasons."""
     from linkage.ingest.loaded import IngestError
     from linkage.ingest.run import AccountingError, IngestFailed
-    from linkage.ingest.run import ingest as run_ingest
-    from linkage.warehouse import WarehouseBusy, connect
+    from linkage.pipeline import ingest_step
+    from linkage.warehouse import OutOfMemory, WarehouseBusy
 
     try:
-        con = connect(db)
         with console.status("ingesting") as status:
             # sources are read side by side: one line for each, with its latest step
             steps: dict[str, str] = {}
@@ -133,23 +132,22 @@ def ingest(data: Path, db: Path, config_dir: Path | None, settings_path: Path | 
                 steps[source if separator else ""] = message
                 status.update("\n".join(steps.values()))
 
-            summaries = run_ingest(con, data, config_dir, progress=show,
-                                   settings_path=settings_path, only=only)
+            summaries = ingest_step(db, data, config_dir, settings_path, only, progress=show)
     except IngestFailed as exc:  # what was loaded, then why it cannot be published
-        _print_ingest(con, db, exc.summary)
+        _print_ingest(db, exc.summary)
         raise click.ClickException(str(exc)) from None
-    except (ConfigError, IngestError, AccountingError, WarehouseBusy) as exc:
+    except (ConfigError, IngestError, AccountingError, WarehouseBusy, OutOfMemory) as exc:
         raise click.ClickException(str(exc)) from None
-    _print_ingest(con, db, summaries)
-    persons = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
+    persons = _print_ingest(db, summaries)
     console.print(f"[green]{persons:,} person records staged; every file balances "
                   f"(read = staged + rejected).")
 
 
-def _print_ingest(con, db: Path, summaries) -> None:  # noqa: ANN001 - DuckDB, IngestSummary
+def _print_ingest(db: Path, summaries) -> int:  # noqa: ANN001 - an IngestSummary
     """The ingest's table of files, its warnings, the sources not loaded and the values lost
-    in mapping: shown whether or not the run can be published."""
+    in mapping: shown whether or not the run can be published. Returns the records staged."""
     from linkage.ingest.quality import quality_table
+    from linkage.warehouse import connect
 
     table = Table(title=f"ingested into {db}")
     for column in ("source", "file", "read", "staged", "rejected", "top reject reasons"):
@@ -164,8 +162,13 @@ def _print_ingest(con, db: Path, summaries) -> None:  # noqa: ANN001 - DuckDB, I
         for warning in s.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}")
     print_skipped(summaries.skipped)
-    if (lost := quality_table(con)) is not None:  # staged.quality's top entries
-        console.print(lost)
+    con = connect(db, read_only=True)
+    try:
+        if (lost := quality_table(con)) is not None:  # staged.quality's top entries
+            console.print(lost)
+        return con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
+    finally:
+        con.close()
 
 
 def _warehouse(db: Path, read_only: bool = False):  # noqa: ANN202 - a DuckDB connection
@@ -243,13 +246,13 @@ def print_link_summary(summary) -> None:  # noqa: ANN001 - a LinkSummary
 def link(db: Path, config_path: Path | None, retrain: bool) -> None:
     """Link person records into persons: train or reuse the model, score, cluster, queue."""
     from linkage.pipeline import link_step
-    from linkage.warehouse import WarehouseBusy
+    from linkage.warehouse import OutOfMemory, WarehouseBusy
 
     _exists(db)
     try:
         with console.status("linking") as status:
             summary = link_step(db, config_path, retrain, progress=status.update)
-    except (ConfigError, WarehouseBusy) as exc:
+    except (ConfigError, WarehouseBusy, OutOfMemory) as exc:
         raise click.ClickException(str(exc)) from None
     print_link_summary(summary)
 
@@ -622,13 +625,13 @@ def print_families_summary(families: dict, marts: dict) -> None:
 def families(db: Path, config_path: Path | None) -> None:
     """Group linked persons into families and build the four lists staff act on."""
     from linkage.pipeline import NotReady, families_step
-    from linkage.warehouse import WarehouseBusy
+    from linkage.warehouse import OutOfMemory, WarehouseBusy
 
     _exists(db)
     try:
         with console.status("building families and marts") as status:
             summary = families_step(db, config_path, progress=status.update)
-    except (ConfigError, NotReady, WarehouseBusy) as exc:
+    except (ConfigError, NotReady, WarehouseBusy, OutOfMemory) as exc:
         raise click.ClickException(str(exc)) from None
     print_families_summary(summary.families, summary.marts)
 

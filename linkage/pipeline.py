@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from linkage.config import ConfigError
 from linkage.evaluate import evaluate, evaluate_families, write_report
 from linkage.families.build import build_families
@@ -29,7 +31,14 @@ from linkage.publish.gates import Gate, check, measure
 from linkage.publish.settings import PublishConfig
 from linkage.publish.workdir import Workdir
 from linkage.review.decisions import decisions_path, latest_seq
-from linkage.warehouse import WarehouseBusy, connect, table_exists
+from linkage.warehouse import (
+    OutOfMemory,
+    WarehouseBusy,
+    connect,
+    out_of_memory_as,
+    table_exists,
+    use_resources,
+)
 
 Progress = Callable[[str], None]
 
@@ -40,7 +49,7 @@ class NotReady(RuntimeError):
 
 # Errors famlink words itself: file, line, field and reason, never a record's values. Any other
 # exception is recorded by its type alone (a library's message may quote a row).
-WORDED = (ConfigError, IngestError, AccountingError, WarehouseBusy, NotReady)
+WORDED = (ConfigError, IngestError, AccountingError, WarehouseBusy, NotReady, OutOfMemory)
 
 
 def error_text(exc: BaseException) -> str:
@@ -50,17 +59,30 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__} (details in the run's log)"
 
 
+@contextlib.contextmanager
+def _step(name: str, db: Path, linkage_config: Path | None = None
+          ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse open for one step, with the memory and spill folder of
+    configs/linkage.yaml's `resources`; running out of memory says which step and what to
+    change (OutOfMemory) instead of DuckDB's traceback."""
+    resources = load_linkage_config(linkage_config).resources
+    con = connect(db)
+    try:
+        use_resources(con, db, resources.memory_limit, resources.temp_directory)
+        with out_of_memory_as(name, con):
+            yield con
+    finally:
+        con.close()
+
+
 def ingest_step(db: Path, extracts: Path, config_dir: Path | None = None,
                 settings_path: Path | None = None, only: list[str] | None = None,
                 progress: Progress | None = None) -> IngestSummary:
     """Load the extracts into `db`. Raises IngestFailed (with the summary), after loading what
     it could, when a source the run expected is missing or a file cannot be published."""
-    con = connect(db)
-    try:
+    with _step("ingest", db) as con:
         return ingest(con, extracts, config_dir, progress=progress,
                       settings_path=settings_path, only=only)
-    finally:
-        con.close()
 
 
 def link_step(db: Path, config_path: Path | None = None, retrain: bool = False,
@@ -68,12 +90,9 @@ def link_step(db: Path, config_path: Path | None = None, retrain: bool = False,
               reports: Path | None = None, progress: Progress | None = None) -> LinkSummary:
     """Link `db`'s records into persons (linkage.link.run.link)."""
     config = load_linkage_config(config_path)
-    con = connect(db)
-    try:
+    with _step("link", db, config_path) as con:
         return link(con, db, config, config_path or LINKAGE_CONFIG, retrain, progress=progress,
                     decisions=decisions, decisions_as_of=decisions_as_of, reports=reports)
-    finally:
-        con.close()
 
 
 @dataclass
@@ -86,20 +105,18 @@ def families_step(db: Path, config_path: Path | None = None,
                   progress: Progress | None = None) -> FamiliesSummary:
     """Group `db`'s persons into families, then build the lists staff act on."""
     config = load_marts_config(config_path)
-    con = connect(db)
     try:
-        if not table_exists(con, "linked.persons"):
-            raise NotReady(f"{db} has no linked persons yet: run `famlink link` first")
-        if progress:
-            progress("grouping persons into families")
-        families = build_families(con, config)
-        if progress:
-            progress("building the lists")
-        marts = build_marts(con, config)
+        with _step("families", db) as con:
+            if not table_exists(con, "linked.persons"):
+                raise NotReady(f"{db} has no linked persons yet: run `famlink link` first")
+            if progress:
+                progress("grouping persons into families")
+            families = build_families(con, config)
+            if progress:
+                progress("building the lists")
+            marts = build_marts(con, config)
     except ConfigError as exc:  # a rule's SQL that does not compile, with its key
         raise ConfigError(f"{config_path or MARTS_CONFIG}: {exc}") from None
-    finally:
-        con.close()
     return FamiliesSummary(families, marts)
 
 

@@ -20,6 +20,38 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file open for writing."""
 
 
+class OutOfMemory(RuntimeError):
+    """A step needed more memory than DuckDB was allowed: one line naming the step and the
+    setting to change, instead of DuckDB's traceback after minutes of work."""
+
+    def __init__(self, step: str, limit: str) -> None:
+        super().__init__(
+            f"{step} ran out of memory (DuckDB's limit: {limit}). Raise resources.memory_limit "
+            f"in configs/linkage.yaml (`auto` is 80% of this machine's memory), or free memory "
+            f"on the machine, and run again; nothing was published")
+
+
+def use_resources(con: duckdb.DuckDBPyConnection, db: Path, memory_limit: str,
+                  temp_directory: str | None) -> None:
+    """DuckDB's memory limit for this connection (`auto`: its own default) and where it
+    spills: beside the warehouse unless configured."""
+    if memory_limit != "auto":
+        con.execute(f"SET memory_limit = {literal(memory_limit)}")
+    spill = Path(temp_directory) if temp_directory else \
+        Path(db).absolute().parent / f".{Path(db).name}.spill"
+    con.execute(f"SET temp_directory = {literal(str(spill))}")
+
+
+@contextlib.contextmanager
+def out_of_memory_as(step: str, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Turn DuckDB's out-of-memory error inside `step` into OutOfMemory."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        raise OutOfMemory(step, limit) from None
+
+
 class PublishedVersion(WarehouseBusy):
     """A published warehouse version (read-only on disk): never written again, since readers
     rely on it staying as it was published."""

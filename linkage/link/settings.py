@@ -187,8 +187,14 @@ class Thresholds(Strict):
 
 
 class Resources(Strict):
-    # DuckDB's memory for the run; beyond it, DuckDB spills to disk instead of growing.
-    memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
+    # DuckDB's memory for a step; beyond it, DuckDB spills to disk instead of growing.
+    # `auto`: DuckDB's own default, 80% of the machine's memory (a fixed 1 GB suited a 1M-record
+    # benchmark and nothing larger); or a size such as 12GB.
+    memory_limit: str = Field(default="auto",
+                              pattern=r"^(auto|\d+(\.\d+)?\s*(KB|MB|GB|TB))$")
+    # Where DuckDB spills: a folder beside the warehouse (its disk, not the system's /tmp),
+    # or this folder.
+    temp_directory: str | None = None
 
 
 class Review(Strict):
