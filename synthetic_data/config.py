@@ -78,6 +78,10 @@ class Coverage(_Strict):
     kinship_placement: Rate
     cs_order: Rate
     ive_referral_when_removed: Rate
+    ive_good_cause: Rate
+    tpr_given_adoption_goal: Rate
+    moves_to_kin: Rate
+    paternity_acknowledged_at_birth: Rate
     hmis_enrollments_mean: Positive
     hmis_second_provider_duplicate: Rate
     cw_duplicate: Rate

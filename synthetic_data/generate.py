@@ -27,9 +27,14 @@ from synthetic_data.systems.hmis import (
 )
 from synthetic_data.systems.tanf import TanfWriter
 from synthetic_data.timeline import Planner, Story
-from synthetic_data.truth import TruthWriter
+from synthetic_data.truth import ALERT_DAYS, TruthWriter
 
 SYSTEMS = ("cw", "cs", "hmis", "tanf")
+SHELTER = frozenset({0, 1})  # HUD project types: emergency shelter (entry/exit, night by night)
+# who acts on each alert (configs/marts.yaml says the same)
+ALERT_AGENCY = {"placement_changed": "cs", "entered_care_while_cs_pays": "cs",
+                "family_in_shelter": "cw", "absent_parent_located": "cw",
+                "paternity_established": "cw", "putative_father_named": "cw"}
 
 
 @dataclass
@@ -100,7 +105,99 @@ class _Answers:
                     cs_case.case_id, cs.member_id(child.pid), child.pid,
                     cs_case.custodial.pid, case.case_id, removal.removal_id,
                     date.fromordinal(removal.start).isoformat()))
+        self._alerts(story, cs)
+        self._paternity(story)
+        self._referrals(story)
         return systems
+
+    def _alert(self, kind: str, day: int, key: str, child: int | str = "",
+               other: int | str = "") -> None:
+        if day > self.end - ALERT_DAYS:
+            self.truth.answer("alerts", (kind, ALERT_AGENCY[kind], date.fromordinal(day)
+                                         .isoformat(), key, child, other))
+
+    def _alerts(self, story: Story, cs: CsWriter) -> None:
+        """Every event that raises an alert (linkage/marts/alerts.py), on its day."""
+        case = story.cw
+        assert case is not None
+        for removal in case.removals:
+            child = removal.child
+            for cs_case in story.cs:
+                if not cs_case.order or child not in cs_case.children:
+                    continue
+                for begin, pid in list(zip((p[0] for p in removal.placements),
+                                           removal.placement_ids, strict=True))[1:]:
+                    self._alert("placement_changed", begin, f"{pid}|{cs_case.case_id}",
+                                child.pid)
+                if cs_case.custodial.role == "mother":
+                    self._alert("entered_care_while_cs_pays", removal.start,
+                                f"{removal.removal_id}|{cs_case.case_id}", child.pid,
+                                cs_case.custodial.pid)
+            if removal.end is not None:
+                continue
+            for cs_case in story.cs:
+                status, day = cs_case.paternity.get(child.pid, ("", None))
+                if status == "N":
+                    self._alert("putative_father_named", cs_case.opened, cs_case.case_id,
+                                child.pid, cs_case.father.pid if cs_case.father else "")
+                elif status == "E" and day is not None and cs_case.father is not None:
+                    self._alert("paternity_established", day, cs_case.case_id, child.pid,
+                                cs_case.father.pid)
+        if case.closed is not None:
+            return
+        for stay in story.stays:
+            if stay.project_type in SHELTER and stay.entry >= case.opened:
+                self._alert("family_in_shelter", stay.entry,
+                            f"{case.case_id}|{stay.household_id}")
+        on_case = {f.pid for f in case.fathers}
+        absent = {c.father for c in case.children
+                  if c.father is not None and c.father not in on_case}
+        for father in sorted(absent):
+            for locate_id, day in cs.locates.get(father, []):
+                self._alert("absent_parent_located", day, f"{case.case_id}|{locate_id}",
+                            "", father)
+
+    def _paternity(self, story: Story) -> None:
+        """Children in care on a CW case with no legal father, and what CS knows of theirs."""
+        case = story.cw
+        assert case is not None
+        if "LEGAL" in case.father_types.values():
+            return
+        for removal in case.removals:
+            if removal.end is not None:
+                continue
+            child = removal.child
+            known = [c for c in story.cs if child in c.children and c.father is not None]
+            for cs_case in known:
+                assert cs_case.father is not None
+                self.truth.answer("paternity", (
+                    case.case_id, child.pid, cs_case.case_id, cs_case.father.pid,
+                    cs_case.paternity.get(child.pid, ("", None))[0]))
+            if not known:
+                self.truth.answer("paternity", (case.case_id, child.pid, "", "", ""))
+
+    def _referrals(self, story: Story) -> None:
+        """Children in care CS should hear of, and referrals CS should not act on (the rules
+        of configs/marts.yaml, by their codes)."""
+        case = story.cw
+        assert case is not None
+        for removal in case.removals:
+            child = removal.child
+            referring = [c for c in story.cs if child.pid in c.ive_referrals]
+            for cs_case in referring:
+                reasons = [code for code, holds in (
+                    ("family_violence", cs_case.family_violence),
+                    ("good_cause", removal.good_cause is not None),
+                    ("reunified", removal.discharge_reason == "REUNIFICATION"),
+                    ("parental_rights_terminated", removal.tpr is not None)) if holds]
+                if reasons:
+                    self.truth.answer("referrals", (
+                        "withdraw", case.case_id, removal.removal_id, child.pid,
+                        cs_case.case_id, ";".join(reasons)))
+            if (not referring and removal.end is None and removal.good_cause is None
+                    and removal.tpr is None):
+                self.truth.answer("referrals", ("refer", case.case_id, removal.removal_id,
+                                                child.pid, "", "not_referred"))
 
     def _absent_parents(self, story: Story, by_system: dict, cs: CsWriter) -> None:
         case = story.cw
@@ -142,7 +239,8 @@ def generate(out: Path, persons: int, seed: int, config: SyntheticConfig,
         quota = min(persons - made_total, config.output.chunk_persons)
         builder = PopulationBuilder(config, seed, chunk, next_pid, next_family)
         rnd = random.Random(seed * 7_919 + chunk * 104_729 + 1)
-        planner = Planner(config, rnd, start, cw.end)
+        events = random.Random(seed * 7_919 + chunk * 104_729 + 2)
+        planner = Planner(config, rnd, start, cw.end, events)
         recorder = Recorder(config.hard_cases, rnd)
         made = 0
         while made < quota:

@@ -25,7 +25,10 @@ class Removal:
     reason: str
     discharge_reason: str  # "" while in care
     placements: list[tuple[int, int | None, str, Person | None]] = field(default_factory=list)
+    good_cause: int | None = None  # the day CW found good cause not to refer the child to CS
+    tpr: int | None = None  # the day the court terminated the parents' rights
     removal_id: str = ""
+    placement_ids: list[str] = field(default_factory=list)  # as written, in order
 
     def covers(self, day: int) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -41,6 +44,7 @@ class CwCase:
     goal: str
     removals: list[Removal]
     case_id: str = ""
+    father_types: dict[int, str] = field(default_factory=dict)  # father pid -> as written
 
     def open_on(self, day: int) -> bool:
         return self.opened <= day and (self.closed is None or day <= self.closed)
@@ -55,7 +59,11 @@ class CsCase:
     children: list[Person]
     order: bool
     ive_referrals: dict[int, int]  # child pid -> date the IV-E foster-care referral arrived
+    # child pid -> (status, day): E established (acknowledged or by CS) on day, P presumed
+    # (the mother's husband), N not established (a putative father)
+    paternity: dict[int, tuple[str, int | None]] = field(default_factory=dict)
     case_id: str = ""
+    family_violence: bool = False  # as written on the custodial party's row
 
 
 @dataclass
@@ -98,9 +106,14 @@ def _month_start(day: int) -> int:
 
 
 class Planner:
-    def __init__(self, config: SyntheticConfig, rnd: random.Random, start: int, end: int):
+    def __init__(self, config: SyntheticConfig, rnd: random.Random, start: int, end: int,
+                 events: random.Random):
         self.c = config
         self.rnd = rnd
+        # Draws for the events added after the rest (paternity, TPR, good cause, moves to
+        # kin) come from their own stream, so that adding them left every earlier draw, and so
+        # the extracts' people and records, as they were.
+        self.events = events
         self.start, self.end = start, end
 
     def _chance(self, p: float) -> bool:
@@ -174,7 +187,27 @@ class Planner:
         caregiver = fam.caregiver if fam.caregiver is not None and (
             any(p[3] is fam.caregiver for r in removals for p in r.placements)
             or self._chance(0.3)) else None
+        for removal in removals:
+            self._removal_events(removal, goal, caregiver)
         return CwCase(opened, closed, children, fathers, caregiver, goal, removals)
+
+    def _removal_events(self, removal: Removal, goal: str, caregiver: Person | None) -> None:
+        """What may happen during a removal besides its placements: a move to the kinship
+        caregiver on the case, good cause not to refer to CS, parental rights terminated."""
+        cov, ev = self.c.coverage, self.events
+        last = (removal.end if removal.end is not None else self.end) - 1
+        begin, end, setting, kin = removal.placements[-1]
+        if caregiver is not None and kin is None and ev.random() < cov.moves_to_kin:
+            move = begin + 30 + int(ev.expovariate(1 / 120))
+            if move < last:
+                removal.placements[-1] = (begin, move - 1, setting, None)
+                removal.placements.append((move, end, "RELATIVE_FOSTER_HOME", caregiver))
+        if ev.random() < cov.ive_good_cause:
+            day = removal.start + ev.randint(5, 60)
+            removal.good_cause = day if day < last else None
+        if goal == "ADOPTION" and ev.random() < cov.tpr_given_adoption_goal:
+            day = removal.start + ev.randint(270, 720)  # ASFA: petition by 15 of 22 months
+            removal.tpr = day if day < last else None
 
     def _discharge(self, goal: str, start: int, end: int | None, eighteen: int) -> str:
         """Why care ended, in keeping with the case goal and how long care lasted."""
@@ -216,9 +249,25 @@ class Planner:
                         referrals[kid.pid] = arrived
             father = fathers.get(father_pid) if father_pid is not None else None
             putative = father is not None and fam.married_on is None and self._chance(0.25)
-            cases.append(CsCase(opened, custodial, father, putative, on_case,
-                                self._chance(cov.cs_order), referrals))
+            case = CsCase(opened, custodial, father, putative, on_case,
+                          self._chance(cov.cs_order), referrals)
+            if father is not None:
+                case.paternity = {kid.pid: self._paternity(fam, case, kid) for kid in on_case}
+            cases.append(case)
         return cases
+
+    def _paternity(self, fam: Family, case: CsCase, kid: Person) -> tuple[str, int | None]:
+        """How the child's paternity stands on the CS case: not established for a putative
+        father; presumed for the mother's husband; else acknowledged at birth or established
+        by CS within a year of the case opening."""
+        if case.putative:
+            return "N", None
+        if fam.married_on is not None and case.father is fam.fathers[0]:
+            return "P", None
+        if self.events.random() < self.c.coverage.paternity_acknowledged_at_birth:
+            return "E", kid.dob + self.events.randint(0, 2)
+        lo = max(case.opened, kid.dob + 30)
+        return "E", min(lo + self.events.randrange(30, 365), self.end - 1)
 
     def _stays(self, fam: Family, cw: CwCase | None) -> list[Stay]:
         stays = []

@@ -31,7 +31,17 @@ ANSWERS = {
     "support_in_error": ("cs_case_id", "cs_child_member_id", "child_true_person_id",
                          "custodial_true_person_id", "cw_case_id", "cw_removal_id",
                          "removal_date"),
+    # events of the extract's last ALERT_DAYS days that raise an alert (famlink evaluate keeps
+    # those of the days marts.yaml looks back on a first run); `key` is the source ids the
+    # alert names, `child` the child it is about (empty for a case's alert)
+    "alerts": ("alert_type", "agency", "event_date", "key", "child_true_person_id",
+               "other_true_person_id"),
+    "paternity": ("cw_case_id", "child_true_person_id", "cs_case_id", "father_true_person_id",
+                  "paternity_status"),
+    "referrals": ("kind", "cw_case_id", "removal_id", "child_true_person_id", "cs_case_id",
+                  "reasons"),
 }
+ALERT_DAYS = 366
 
 
 class TruthWriter:

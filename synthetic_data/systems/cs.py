@@ -2,7 +2,8 @@
 
 fcr_persons.csv holds one row per case and member (CH child, CP custodial party, NP
 non-custodial parent, PF putative father) with the case's order indicator and, on a child's
-row, the IV-E foster-care referral fields; locate.csv holds what locate found for NPs and PFs.
+row, the IV-E foster-care referral fields and paternity (E established on a date, P presumed,
+N not established); locate.csv holds what locate found for NPs and PFs.
 Dates are MM/DD/YYYY, as many state systems export them.
 """
 
@@ -32,7 +33,7 @@ class CsWriter(SystemWriter):
             "case_id", "member_id", "participant_type", "first_name", "middle_name",
             "last_name", "name_suffix", "ssn", "birth_date", "sex", "case_type", "case_status",
             "case_open_date", "order_indicator", "family_violence", "ive_referral_indicator",
-            "ive_referral_date", "ive_cw_case_id"))
+            "ive_referral_date", "ive_cw_case_id", "paternity_status", "paternity_date"))
         self.locate = CsvSink(self.dir / "locate.csv", (
             "locate_id", "member_id", "case_id", "address_line1", "city", "state", "zip",
             "employer_name", "date_reported"))
@@ -40,11 +41,13 @@ class CsWriter(SystemWriter):
         # member ids of the current family's people, with how each was recorded
         self._members: dict[int, tuple[str, Recorded]] = {}
         self.latest_locate: dict[int, tuple[str, str, int]] = {}  # pid -> (address, employer, day)
+        self.locates: dict[int, list[tuple[str, int]]] = {}  # pid -> [(locate id, day)]
 
     def begin_family(self) -> None:
         super().begin_family()
         self._members = {}
         self.latest_locate = {}
+        self.locates = {}
 
     def member_id(self, pid: int) -> str:
         """The member id this family's person first got in child support ('' if none)."""
@@ -80,9 +83,13 @@ class CsWriter(SystemWriter):
                 ive = ("Y", us_date(referral), cw_case) if referral is not None else (
                     ("N", "", "") if ptype == "CH" else ("", "", ""))
                 violence = "Y" if ptype == "CP" and rnd.random() < 0.03 else ""
+                case.family_violence = case.family_violence or violence == "Y"
+                status, established = case.paternity.get(person.pid, ("", None)) \
+                    if ptype == "CH" else ("", None)
                 self.members.write((
                     case.case_id, member_id, ptype, rec.first, rec.middle, rec.last, rec.suffix,
-                    rec.ssn, us_date(rec.dob), person.sex, *common, violence, *ive))
+                    rec.ssn, us_date(rec.dob), person.sex, *common, violence, *ive, status,
+                    us_date(established)))
                 if ptype in ("NP", "PF"):
                     self._locate(fam, case.case_id, member_id, person, case.opened, rnd)
 
@@ -100,6 +107,7 @@ class CsWriter(SystemWriter):
             self._locate_seq += 1
             self.locate.write((f"L{self._locate_seq:09d}", member_id, case_id, addr.line,
                                addr.city, "XX", addr.zip, employer, us_date(day)))
+            self.locates.setdefault(person.pid, []).append((f"L{self._locate_seq:09d}", day))
             best = self.latest_locate.get(person.pid)
             if best is None or day > best[2]:
                 self.latest_locate[person.pid] = (addr.line, employer, day)

@@ -1,7 +1,10 @@
 """Child welfare: CSV files from a CCWIS-like system.
 
 persons.csv, cases.csv, case_participants.csv, removals.csv (removal episodes) and
-placements.csv. Ids are zero-padded strings (their leading zeros must survive the ingest).
+placements.csv (each removal's placements in order: a caregiver's person id where the child
+lives with kin). A removal may carry the day CW found good cause not to refer the child to child
+support and the day parental rights were terminated. Ids are zero-padded strings (their leading
+zeros must survive the ingest).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class CwWriter(SystemWriter):
             "relationship_to_child", "start_date", "end_date"), crlf=True)
         self.removals = CsvSink(self.dir / "removals.csv", (
             "removal_id", "case_id", "child_person_id", "removal_date", "removal_reason",
-            "discharge_date", "discharge_reason"), crlf=True)
+            "discharge_date", "discharge_reason", "good_cause_date", "tpr_date"), crlf=True)
         self.placements = CsvSink(self.dir / "placements.csv", (
             "placement_id", "removal_id", "child_person_id", "begin_date", "end_date",
             "placement_setting", "caregiver_person_id"), crlf=True)
@@ -67,6 +70,7 @@ class CwWriter(SystemWriter):
         for father in case.fathers:
             ftype = "LEGAL" if fam.married_on is not None and father is fam.fathers[0] else \
                 rnd.choice(("BIOLOGICAL", "BIOLOGICAL", "ALLEGED", "PUTATIVE"))
+            case.father_types[father.pid] = ftype
             participants.append((father, "FATHER", ftype, "BIRTH_FATHER"))
         if case.caregiver is not None:
             participants.append((case.caregiver, "OTHER_CAREGIVER", "",
@@ -86,11 +90,13 @@ class CwWriter(SystemWriter):
             removal.removal_id = f"R{self._removal_seq:09d}"
             child_id = ids[removal.child.pid]
             self.removals.write((removal.removal_id, case.case_id, child_id, iso(removal.start),
-                                 removal.reason, iso(removal.end), removal.discharge_reason))
+                                 removal.reason, iso(removal.end), removal.discharge_reason,
+                                 iso(removal.good_cause), iso(removal.tpr)))
             for begin, end, setting, caregiver in removal.placements:
                 self._placement_seq += 1
+                removal.placement_ids.append(f"PL{self._placement_seq:09d}")
                 self.placements.write((
-                    f"PL{self._placement_seq:09d}", removal.removal_id, child_id, iso(begin),
+                    removal.placement_ids[-1], removal.removal_id, child_id, iso(begin),
                     iso(end), setting, ids.get(caregiver.pid, "") if caregiver else ""))
 
     def _rereferral(self, story: Story, participants: list[tuple[Person, str, str, str]],
