@@ -24,6 +24,17 @@ class Families(Strict):
     parent_roles: dict[str, dict[Role, str]]
 
 
+class Priority(Strict):
+    """A list's priority rule: the first that holds for a row ranks it (linkage.marts.priority);
+    the last must hold for every row left, named for what those rows have in common."""
+
+    name: str = Field(min_length=1)
+    sql: SqlExpression = Field(min_length=1)
+
+
+Priorities = Annotated[list[Priority], Field(min_length=1)]
+
+
 class JointFamilies(Strict):
     min_systems: Annotated[int, Field(ge=2)] = 2
 
@@ -36,18 +47,15 @@ class AbsentParentLeads(Strict):
     hmis_event: str = "hmis_enrollment"
     alleged_fathers: SqlQuery | None = None
     infer_from_siblings: bool = False
-
-
-class Priority(Strict):
-    name: str = Field(min_length=1)
-    sql: SqlExpression = Field(min_length=1)
+    recent_days: Count = 365  # a sighting this recent is `seen_recently`
+    priority: Priorities
 
 
 class SupportiveHousing(Strict):
     project_types: list[str] = Field(min_length=1)
     living_situations: list[str] = []
     window_days: Count = 3650
-    priority: list[Priority] = []
+    priority: Priorities
     hmis_event: str = "hmis_enrollment"  # a stay
     removal_event: str = "cw_removal"  # a child removed (the `child_removed` of the priority)
 
@@ -59,6 +67,7 @@ class SupportInError(Strict):
     custodial_relation: str = "mother"
     referral_event: str = "cs_ive_referral"
     removal_event: str = "cw_removal"
+    priority: Priorities
 
 
 class MartsConfig(Strict):
@@ -67,7 +76,7 @@ class MartsConfig(Strict):
     joint_families: JointFamilies = JointFamilies()
     absent_parent_leads: AbsentParentLeads
     supportive_housing_eligible: SupportiveHousing
-    support_in_error: SupportInError = SupportInError()
+    support_in_error: SupportInError
 
 
 def load_marts_config(path: str | Path | None = None) -> MartsConfig:

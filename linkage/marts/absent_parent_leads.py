@@ -1,10 +1,12 @@
-"""marts.absent_parent_leads: for a child on a CW case whose parent is on none of the child's
-CW cases, every place the other systems have seen that parent, latest first.
+"""marts.absent_parent_leads: a child on a CW case whose parent is on none of the child's CW
+cases, and where the other systems have seen that parent.
 
-One row per sighting: a CS locate report (address, employer, report date), a TANF month (ZIP),
-an HMIS enrollment (project type, entry, exit). Ranked per case, child and parent by recency,
-then by how confidently the parent's records were linked. A parent CS names (non-custodial
-parent, putative father) whom CW lists as alleged is flagged: paternity may be established.
+One row per child and parent (what a worker acts on): both by name and birth date, the child's
+CW cases, the parent's cases in the other systems, every sighting ranked in `sightings` (a CS
+locate report: address, employer; a TANF month: ZIP; an HMIS enrollment: project, entry,
+exit), those with an address or employer first, latest first, and the best one in the flat
+columns. A parent CS names (non-custodial parent, putative father) whom CW lists as alleged is
+flagged: paternity may be established. Ranked by the priority rules of configs/marts.yaml.
 """
 
 from __future__ import annotations
@@ -13,9 +15,23 @@ from datetime import date
 
 import duckdb
 
+from linkage.families.open_groups import open_groups_sql
 from linkage.families.settings import MartsConfig, check_sql
-from linkage.marts.hmis_stays import hmis_stays_sql
+from linkage.marts import priority
+from linkage.marts.hmis_stays import hmis_projects_sql, hmis_stays_sql
+from linkage.marts.labels import label_sql
+from linkage.marts.people import PEOPLE
 from linkage.warehouse import literal
+
+#: How a relation (configs/marts.yaml families.parent_roles) reads in a row's `why`; a relation
+#: added there reads as its name until it is worded here.
+RELATION_WORDS = {
+    "parent": "non-custodial parent on a CS case",
+    "putative_father": "putative father on a CS case",
+    "father": "father on another CW case",
+    "partner_of_head": "partner of the head of a TANF case or HMIS household",
+    "father_of_sibling": "father of a sibling on the same CW case (inferred)",
+}
 
 
 def _sources_loaded(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
@@ -90,41 +106,109 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             GROUP BY pa.person_id),
         sightings AS (
             SELECT pr.person_id, e.record_id, 'cs' AS seen_in, e.start_date AS seen_on,
+                   e.group_id AS seen_case_id,
                    concat_ws(', ', e.details->>'address_line1', e.details->>'city',
                              e.details->>'state', e.details->>'zip') AS address,
-                   e.details->>'employer_name' AS employer, NULL AS hmis_project_type,
+                   e.details->>'employer_name' AS employer, NULL AS hmis_project,
                    NULL::DATE AS hmis_exit
             FROM staged.events e JOIN parent_records pr USING (record_id)
             WHERE e.event_type = {literal(rules.locate_event)}
             UNION ALL
-            SELECT pr.person_id, e.record_id, 'tanf', max(e.start_date),
+            SELECT pr.person_id, e.record_id, 'tanf', max(e.start_date), any_value(e.group_id),
                    'ZIP ' || arg_max(e.details->>'ZIP_CODE', e.start_date), NULL, NULL, NULL
             FROM staged.events e JOIN parent_records pr USING (record_id)
             WHERE e.event_type = {literal(rules.tanf_event)}
             GROUP BY pr.person_id, e.record_id
             UNION ALL
-            SELECT pr.person_id, h.record_id, 'hmis', h.entry_date, NULL, NULL,
-                   h.project_type, h.exit_date
+            SELECT pr.person_id, h.record_id, 'hmis', h.entry_date, h.hmis_household_id, NULL,
+                   NULL, concat_ws(', ', {label_sql('hud_project_type', 'h.project_type')},
+                                   j.project_name), h.exit_date
             FROM ({hmis_stays_sql(rules.hmis_event)}) h JOIN parent_records pr
-            USING (record_id)),
+            USING (record_id)
+            LEFT JOIN ({hmis_projects_sql()}) j USING (project_id)),
+        ranked AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY person_id
+                ORDER BY (address IS NOT NULL OR employer IS NOT NULL) DESC,
+                         seen_on DESC NULLS LAST, record_id) AS rank
+            FROM sightings),
+        seen AS (
+            SELECT person_id,
+                   list(struct_pack(rank, seen_in, seen_on, seen_case_id, address, employer,
+                                    hmis_project, hmis_exit) ORDER BY rank) AS sightings
+            FROM ranked GROUP BY person_id),
         found AS (SELECT person_id, list(DISTINCT system ORDER BY system) AS found_in
-                  FROM parent_records GROUP BY person_id)
-        SELECT a.cw_case_id, a.family_id, a.child_person_id, a.child_record_id,
-               a.parent_person_id, a.relation, a.named_by, f.found_in,
-               s.seen_in, s.seen_on, s.address, s.employer, s.hmis_project_type, s.hmis_exit,
-               s.record_id AS evidence_record_id,
-               coalesce(c.link_confidence, 1.0) AS link_confidence,
-               a.parent_person_id IN (SELECT p.person_id FROM linked.persons p
-                                      WHERE p.record_id IN ({alleged}))
-                   AND list_contains(a.named_by, 'cs') AS cs_names_a_father_cw_calls_alleged,
-               row_number() OVER (PARTITION BY a.cw_case_id, a.child_person_id,
-                                               a.parent_person_id
-                                  ORDER BY s.seen_on DESC NULLS LAST,
-                                           coalesce(c.link_confidence, 1.0) DESC,
-                                           s.record_id) AS lead_rank
-        FROM absent a
-        JOIN found f ON f.person_id = a.parent_person_id
-        LEFT JOIN sightings s ON s.person_id = a.parent_person_id
-        LEFT JOIN confidence c ON c.person_id = a.parent_person_id
-        WHERE f.found_in <> ['cw']
-        ORDER BY a.cw_case_id, a.child_person_id, a.parent_person_id, lead_rank""")
+                  FROM parent_records GROUP BY person_id),
+        parent_cases AS (
+            SELECT person_id, list(DISTINCT group_type || ':' || group_id
+                                   ORDER BY group_type || ':' || group_id) AS parent_cases
+            FROM families.members
+            WHERE group_type <> 'cw_case'
+              AND person_id IN (SELECT parent_person_id FROM absent)
+            GROUP BY person_id),
+        open_cw AS (SELECT group_id AS cw_case_id FROM ({open_groups_sql(day)})
+                    WHERE group_type = 'cw_case'),
+        pairs AS (
+            SELECT a.child_person_id, a.parent_person_id, any_value(a.family_id) AS family_id,
+                   arg_max(a.cw_case_id, (a.cw_case_id IN (SELECT * FROM open_cw),
+                                          g.start_date, a.cw_case_id)) AS cw_case_id,
+                   list(DISTINCT a.cw_case_id ORDER BY a.cw_case_id) AS cw_case_ids,
+                   arg_min(a.relation, (a.relation = 'father_of_sibling', a.relation))
+                       AS relation,
+                   list_sort(list_distinct(flatten(list(a.named_by)))) AS named_by
+            FROM absent a
+            LEFT JOIN staged.groups g ON g.group_type = 'cw_case' AND g.group_id = a.cw_case_id
+            GROUP BY a.child_person_id, a.parent_person_id),
+        rows AS (
+            SELECT p.cw_case_id, p.cw_case_ids,
+                   g.attributes->>'county_fips' AS cw_county_fips, p.family_id,
+                   p.child_person_id, ch.name AS child_name, ch.dob AS child_dob,
+                   p.parent_person_id, pa.name AS parent_name, pa.dob AS parent_dob,
+                   p.relation, p.named_by, f.found_in, pc.parent_cases,
+                   s.sightings[1].seen_in AS seen_in, s.sightings[1].seen_on AS seen_on,
+                   s.sightings[1].address AS address, s.sightings[1].employer AS employer,
+                   s.sightings[1].hmis_project AS hmis_project,
+                   s.sightings[1].hmis_exit AS hmis_exit,
+                   coalesce(s.sightings[1].seen_on >= DATE '{day}' - INTERVAL
+                            {rules.recent_days} DAY, false) AS seen_recently,
+                   coalesce(len(s.sightings), 0) AS n_sightings, s.sightings,
+                   coalesce(c.link_confidence, 1.0) AS link_confidence,
+                   p.parent_person_id IN (SELECT p.person_id FROM linked.persons p
+                                          WHERE p.record_id IN ({alleged}))
+                       AND list_contains(p.named_by, 'cs') AS cs_names_a_father_cw_calls_alleged
+            FROM pairs p
+            JOIN found f ON f.person_id = p.parent_person_id
+            LEFT JOIN seen s ON s.person_id = p.parent_person_id
+            LEFT JOIN confidence c ON c.person_id = p.parent_person_id
+            LEFT JOIN parent_cases pc ON pc.person_id = p.parent_person_id
+            LEFT JOIN {PEOPLE} ch ON ch.person_id = p.child_person_id
+            LEFT JOIN {PEOPLE} pa ON pa.person_id = p.parent_person_id
+            LEFT JOIN staged.groups g ON g.group_type = 'cw_case' AND g.group_id = p.cw_case_id
+            WHERE f.found_in <> ['cw'])
+        SELECT *,
+               concat('The child''s ', {_words('relation')}, ', on none of the child''s CW ',
+                      CASE WHEN len(cw_case_ids) > 1 THEN 'cases' ELSE 'case' END,
+                      '; known to ', upper(array_to_string(found_in, ', ')),
+                      CASE WHEN cs_names_a_father_cw_calls_alleged
+                           THEN '; CS names him a father while CW lists him as alleged'
+                           ELSE '' END,
+                      CASE WHEN seen_in IS NULL THEN '; no sighting with a date'
+                           ELSE '; last seen ' || strftime(seen_on, '%Y-%m-%d') || ' in '
+                                || upper(seen_in) || CASE seen_in
+                                    WHEN 'cs' THEN ' (locate report)'
+                                    WHEN 'tanf' THEN ' (assistance month)'
+                                    ELSE ' (homeless services stay)' END
+                                || CASE WHEN address IS NOT NULL OR employer IS NOT NULL
+                                        THEN ' with an address or employer' ELSE '' END
+                      END, ' (', n_sightings, ' sighting', CASE WHEN n_sightings = 1 THEN ''
+                                                                ELSE 's' END, ')') AS why
+        FROM rows
+        ORDER BY cw_case_id, child_person_id, parent_person_id""")
+    priority.rank(con, "absent_parent_leads", rules.priority,
+                  "cw_case_id, child_person_id, parent_person_id")
+
+
+def _words(column: str) -> str:
+    """SQL: a relation in words (RELATION_WORDS), else its name."""
+    whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in RELATION_WORDS.items())
+    return f"CASE {column} {whens} ELSE {column} END"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 
@@ -11,7 +11,9 @@ from linkage.families.build import as_of
 from linkage.families.settings import MartsConfig
 from linkage.marts import (
     absent_parent_leads,
+    history,
     joint_families,
+    people,
     support_in_error,
     supportive_housing_eligible,
 )
@@ -25,11 +27,18 @@ MARTS: dict[str, Callable[[duckdb.DuckDBPyConnection, MartsConfig, date], None]]
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> dict[str, int]:
-    """Write every marts.<name>; return each one's row count."""
+    """Write every marts.<name>, carrying each list's history forward from the last run's
+    (linkage.marts.history); return each one's row count."""
     day = as_of(con, config)
+    run_at = datetime.now().replace(microsecond=0)
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    people.prepare(con)
     counts = {}
     for name, build in MARTS.items():
+        if name in history.KEYS:
+            history.keep_previous(con, name)
         build(con, config, day)
+        if name in history.KEYS:
+            history.record(con, name, run_at)
         counts[name] = con.execute(f"SELECT count(*) FROM marts.{name}").fetchall()[0][0]
     return counts

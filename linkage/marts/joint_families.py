@@ -8,26 +8,20 @@ import duckdb
 
 from linkage.families.open_groups import open_groups_sql
 from linkage.families.settings import MartsConfig
+from linkage.marts.people import PEOPLE
 
 
 def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE marts.joint_families AS
-        WITH names AS (
-            SELECT p.person_id,
-                   mode(r.first_name || ' ' || r.last_name)
-                       FILTER (WHERE r.first_name IS NOT NULL) AS name,
-                   min(r.dob) AS dob
-            FROM linked.persons p JOIN staged.person_records r USING (record_id)
-            GROUP BY p.person_id),
-        open_groups AS (
+        WITH open_groups AS (
             SELECT DISTINCT m.family_id, m.system, m.group_type || ':' || m.group_id AS grp
             FROM families.members m JOIN ({open_groups_sql(day)}) o USING (group_type, group_id)),
         people AS (
             SELECT m.family_id, m.person_id, any_value(n.name) AS name, any_value(n.dob) AS dob,
                    list(DISTINCT m.system || ':' || m.role ORDER BY m.system || ':' || m.role)
                        AS roles
-            FROM families.members m LEFT JOIN names n USING (person_id)
+            FROM families.members m LEFT JOIN {PEOPLE} n USING (person_id)
             GROUP BY m.family_id, m.person_id)
         SELECT f.family_id, f.systems, len(f.systems) AS n_systems, f.n_persons,
                f.open_cw_case,
