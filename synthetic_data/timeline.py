@@ -267,7 +267,8 @@ class Planner:
         if self.events.random() < self.c.coverage.paternity_acknowledged_at_birth:
             return "E", kid.dob + self.events.randint(0, 2)
         lo = max(case.opened, kid.dob + 30)
-        return "E", min(lo + self.events.randrange(30, 365), self.end - 1)
+        hi = min(lo + 365, self.end)
+        return "E", min(self.events.randrange(lo + 30, hi) if hi > lo + 30 else lo, self.end - 1)
 
     def _stays(self, fam: Family, cw: CwCase | None) -> list[Stay]:
         stays = []

@@ -10,6 +10,7 @@ import duckdb
 from pydantic import Field
 
 from linkage.config import CONFIG_DIR, ConfigError, SqlExpression, SqlQuery, Strict, load_config
+from linkage.marts.rules import Alerts, Paternity, Referrals
 from linkage.sources import Role
 
 MARTS_CONFIG = CONFIG_DIR / "marts.yaml"
@@ -77,6 +78,9 @@ class MartsConfig(Strict):
     absent_parent_leads: AbsentParentLeads
     supportive_housing_eligible: SupportiveHousing
     support_in_error: SupportInError
+    alerts: Alerts
+    paternity: Paternity = Paternity()
+    referrals: Referrals
 
 
 def load_marts_config(path: str | Path | None = None) -> MartsConfig:

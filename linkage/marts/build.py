@@ -11,9 +11,12 @@ from linkage.families.build import as_of
 from linkage.families.settings import MartsConfig
 from linkage.marts import (
     absent_parent_leads,
+    alerts,
     history,
     joint_families,
+    paternity,
     people,
+    referrals,
     support_in_error,
     supportive_housing_eligible,
 )
@@ -23,6 +26,9 @@ MARTS: dict[str, Callable[[duckdb.DuckDBPyConnection, MartsConfig, date], None]]
     "absent_parent_leads": absent_parent_leads.build,
     "supportive_housing_eligible": supportive_housing_eligible.build,
     "support_in_error": support_in_error.build,
+    "paternity": paternity.build,
+    "referrals": referrals.build,
+    "alerts": alerts.build,
 }
 
 
