@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.families.build import as_of
+from linkage.families.settings import MartsConfig, load_marts_config
 from linkage.warehouse import literal
 
 MERGE_CASES = {"twin": "twin_of", "jr_sr": "jr_of"}
@@ -244,4 +246,106 @@ def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
     result["family_sizes"] = {"largest_true_family": largest_true, "largest_family": largest,
                               "families_larger_than_any_true_one": bigger,
                               "of_which_hold_a_wrongly_merged_person": bigger_merged}
+    result.update(evaluate_alerts_and_lists(con, truth))
+    return result
+
+
+# The source ids that name one alert, as the truth's `key` writes them (synthetic_data/
+# generate.py); paternity alerts also name their child.
+_ALERT_KEYS = {
+    "placement_changed": "placement_id || '|' || cs_case_id",
+    "entered_care_while_cs_pays": "removal_id || '|' || cs_case_id",
+    "family_in_shelter": "cw_case_id || '|' || hmis_household_id",
+    "absent_parent_located": "cw_case_id || '|' || locate_id",
+    "paternity_established": "cs_case_id || '|' || child",
+    "putative_father_named": "cs_case_id || '|' || child",
+}
+
+
+def evaluate_alerts_and_lists(con: duckdb.DuckDBPyConnection, truth: Path,
+                              config: MartsConfig | None = None) -> dict:
+    """The alerts (per type), the paternity list and the referral list (per kind) against the
+    truth's answers. Alerts are scored on a first run only, whose alerts are the events of the
+    extracts' last `first_run_days` days (the truth lists each event with its day); a later
+    run's alerts depend on what the run before it saw, which the truth does not know."""
+    config = config or load_marts_config()
+    answers = {name: truth_file(truth, f"answers/{name}.csv")
+               for name in ("alerts", "paternity", "referrals")}
+
+    def answer(name: str) -> str:
+        return f"read_csv({literal(str(answers[name]))}, all_varchar=true)"
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _list_truth AS  -- each person's majority true person
+        SELECT lp.person_id, mode(r.true_person_id) AS true_person_id
+        FROM read_csv({literal(str(truth_file(truth, 'records.csv')))}, all_varchar=true) r
+        JOIN linked.persons lp USING (record_id) GROUP BY lp.person_id""")
+    result: dict = {}
+    first_run = con.execute("SELECT count(*) = 0 FROM marts.alert_facts "
+                            "WHERE raised_on <> event_date").fetchall()[0][0]
+    if not first_run:
+        result["alerts"] = {"skipped": "raised against an earlier run's alert state"}
+    else:
+        day = as_of(con, config)
+        days = min(config.alerts.first_run_days, config.alerts.keep_days)
+        keys = " ".join(f"WHEN {literal(t)} THEN {k}" for t, k in _ALERT_KEYS.items())
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _alert_pairs AS
+            WITH pred AS (
+                SELECT DISTINCT alert_type, CASE alert_type {keys} END AS key
+                FROM (SELECT a.*, t.true_person_id AS child FROM marts.alerts a
+                      LEFT JOIN _list_truth t ON t.person_id = a.child_person_id)),
+            truth AS (
+                SELECT DISTINCT alert_type,
+                       CASE WHEN alert_type IN ('paternity_established', 'putative_father_named')
+                            THEN key || '|' || child_true_person_id ELSE key END AS key
+                FROM {answer('alerts')} WHERE event_date::DATE > DATE '{day}' - {days})
+            SELECT coalesce(p.alert_type, t.alert_type) AS alert_type,
+                   p.key IS NOT NULL AS predicted, t.key IS NOT NULL AS true
+            FROM pred p FULL JOIN truth t USING (alert_type, key)""")
+        result["alerts"] = {
+            kind: _pr(found, predicted, true) for kind, found, predicted, true in con.execute("""
+                SELECT alert_type, count(*) FILTER (WHERE predicted AND true),
+                       count(*) FILTER (WHERE predicted), count(*) FILTER (WHERE true)
+                FROM _alert_pairs GROUP BY 1 ORDER BY 1""").fetchall()}
+    paternity = con.execute(f"""
+        WITH pred AS (SELECT DISTINCT m.cw_case_id, t.true_person_id AS child
+                      FROM marts.paternity m JOIN _list_truth t
+                        ON t.person_id = m.child_person_id),
+        truth AS (SELECT DISTINCT cw_case_id, child_true_person_id AS child
+                  FROM {answer('paternity')})
+        SELECT (SELECT count(*) FROM pred JOIN truth USING (cw_case_id, child)),
+               (SELECT count(*) FROM pred), (SELECT count(*) FROM truth)""").fetchall()[0]
+    result["paternity"] = _pr(*paternity)
+    father_right, with_father = con.execute(f"""
+        WITH truth AS (SELECT * FROM {answer('paternity')} WHERE cs_case_id IS NOT NULL)
+        SELECT count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM marts.paternity m
+                   JOIN _list_truth c ON c.person_id = m.child_person_id
+                   JOIN _list_truth f ON f.person_id = m.father_person_id
+                   WHERE m.cw_case_id = truth.cw_case_id AND m.cs_case_id = truth.cs_case_id
+                     AND c.true_person_id = truth.child_true_person_id
+                     AND f.true_person_id = truth.father_true_person_id)),
+               count(*)
+        FROM truth""").fetchall()[0]
+    result["paternity"]["cs_father_found"] = _ratio(father_right, with_father)
+    result["referrals"] = {}
+    for kind in ("refer", "withdraw"):
+        found, predicted, true, reasons_right = con.execute(f"""
+            WITH pred AS (
+                SELECT DISTINCT m.cw_case_id, t.true_person_id AS child,
+                       coalesce(m.cs_case_id, '') AS cs_case_id,
+                       array_to_string(list_sort(m.reasons), ';') AS reasons
+                FROM marts.referrals m JOIN _list_truth t ON t.person_id = m.child_person_id
+                WHERE m.kind = {literal(kind)}),
+            truth AS (SELECT DISTINCT cw_case_id, child_true_person_id AS child,
+                             coalesce(cs_case_id, '') AS cs_case_id, reasons
+                      FROM {answer('referrals')} WHERE kind = {literal(kind)}),
+            matched AS (SELECT p.reasons = t.reasons AS same FROM pred p
+                        JOIN truth t USING (cw_case_id, child, cs_case_id))
+            SELECT (SELECT count(*) FROM matched), (SELECT count(*) FROM pred),
+                   (SELECT count(*) FROM truth),
+                   (SELECT count(*) FILTER (WHERE same) FROM matched)""").fetchall()[0]
+        result["referrals"][kind] = _pr(found, predicted, true)
+        result["referrals"][kind]["same_reasons"] = _ratio(reasons_right, found)
     return result
