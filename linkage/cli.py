@@ -639,13 +639,16 @@ def families(db: Path, config_path: Path | None) -> None:
 @cli.command()
 @click.argument("name")
 @DB_OPTION
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "parquet", "json"]),
+              default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write (default: NAME.<format> in the current folder).")
+              help="File to write, ending in the format's extension (default: NAME.<format> "
+                   "in the current folder).")
 def report(name: str, db: Path, fmt: str, out: Path | None) -> None:
-    """Export a mart (joint_families, absent_parent_leads, supportive_housing_eligible,
-    support_in_error) or families / family_members / relationships / review_queue."""
+    """Export a list (joint_families, absent_parent_leads, supportive_housing_eligible,
+    support_in_error, ...) with the rows this run resolved, or families / family_members /
+    relationships / review_queue; `all --format xlsx` writes every list as a sheet. Files
+    are readable by their owner only."""
     from linkage.marts.export import ReportError, export
 
     out = out or Path(f"{name}.{fmt}")

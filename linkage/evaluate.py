@@ -180,14 +180,13 @@ def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
                (SELECT count(DISTINCT true_family_id) FROM pred
                 WHERE true_family_id IN (SELECT * FROM truth))""").fetchall()[0]
     result = {"joint_families": _pr(*joint)}
-    # Per child and absent parent: the truth lists each once, under the family's main CW
-    # case, while the mart also lists a re-referral case of the same child (rightly: the
-    # parent is absent from it too).
+    # Per child and absent parent, one row each (the truth lists a pair under the family's main
+    # CW case; the list names every CW case of the child the parent is absent from).
     leads = con.execute(f"""
         WITH pred AS (
             SELECT DISTINCT c.true_person_id AS child, p.true_person_id AS parent
             FROM marts.absent_parent_leads l
-            JOIN _rec_truth c ON c.record_id = l.child_record_id
+            JOIN _person_truth c ON c.person_id = l.child_person_id
             JOIN _person_truth p ON p.person_id = l.parent_person_id),
         truth AS (SELECT DISTINCT child_true_person_id AS child,
                          parent_true_person_id AS parent FROM {answer('absent_parents')})
@@ -197,34 +196,37 @@ def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
     top, with_locate = con.execute(f"""
         WITH truth AS (SELECT * FROM {answer('absent_parents')}
                        WHERE coalesce(locate_address, '') <> ''),
-        top AS (SELECT l.cw_case_id, c.true_person_id AS child, l.address
-                FROM marts.absent_parent_leads l
-                JOIN _rec_truth c ON c.record_id = l.child_record_id
-                WHERE l.seen_in = 'cs'
-                QUALIFY row_number() OVER (PARTITION BY l.cw_case_id, l.child_person_id,
-                                                        l.parent_person_id
-                                           ORDER BY l.lead_rank) = 1)
+        top AS (  -- the pair's first CS sighting in the list's ranking
+            SELECT c.true_person_id AS child, p.true_person_id AS parent,
+                   list_filter(l.sightings, lambda s: s.seen_in = 'cs')[1].address AS address
+            FROM marts.absent_parent_leads l
+            JOIN _person_truth c ON c.person_id = l.child_person_id
+            JOIN _person_truth p ON p.person_id = l.parent_person_id)
         SELECT count(*) FILTER (WHERE starts_with(top.address, truth.locate_address)),
                count(*)
         FROM truth LEFT JOIN top
-          ON top.cw_case_id = truth.cw_case_id AND top.child = truth.child_true_person_id
+          ON top.child = truth.child_true_person_id AND top.parent = truth.parent_true_person_id
     """).fetchall()[0]
     result["absent_parent_leads"]["top_cs_lead_is_latest_locate"] = _ratio(top, with_locate)
+    # One row per family: right when one of its (CW case, HMIS household) pairs is a true one;
+    # a true family is found when a row holds one of its pairs.
     housing = con.execute(f"""
-        WITH pred AS (SELECT DISTINCT cw_case_id, hmis_household_id
-                      FROM marts.supportive_housing_eligible),
-        truth AS (SELECT DISTINCT cw_case_id, hmis_household_id
-                  FROM {answer('homeless_with_open_cw')})
-        SELECT (SELECT count(*) FROM pred JOIN truth USING (cw_case_id, hmis_household_id)),
-               (SELECT count(*) FROM pred), (SELECT count(*) FROM truth)""").fetchall()[0]
+        WITH pairs AS (
+            SELECT family_id, unnest(cw_case_ids) AS cw_case_id, hmis_household_id
+            FROM (SELECT family_id, cw_case_ids, unnest(hmis_households) AS hmis_household_id
+                  FROM marts.supportive_housing_eligible)),
+        truth AS (SELECT DISTINCT true_family_id, cw_case_id, hmis_household_id
+                  FROM {answer('homeless_with_open_cw')}),
+        hits AS (SELECT * FROM pairs JOIN truth USING (cw_case_id, hmis_household_id))
+        SELECT (SELECT count(DISTINCT family_id) FROM hits),
+               (SELECT count(*) FROM marts.supportive_housing_eligible),
+               (SELECT count(DISTINCT true_family_id) FROM truth),
+               (SELECT count(DISTINCT true_family_id) FROM hits)""").fetchall()[0]
     result["supportive_housing_eligible"] = _pr(*housing)
-    support = con.execute(f"""
-        WITH pred AS (SELECT DISTINCT cs_case_id,
-                             replace(cs_child_record_id, 'cs:', '') AS member
-                      FROM marts.support_in_error WHERE kind = 'paid_while_in_care'),
-        truth AS (SELECT DISTINCT cs_case_id, cs_child_member_id AS member
-                  FROM {answer('support_in_error')})
-        SELECT (SELECT count(*) FROM pred JOIN truth USING (cs_case_id, member)),
+    support = con.execute(f"""  -- one row per CS order
+        WITH pred AS (SELECT DISTINCT cs_case_id FROM marts.support_in_error),
+        truth AS (SELECT DISTINCT cs_case_id FROM {answer('support_in_error')})
+        SELECT (SELECT count(*) FROM pred JOIN truth USING (cs_case_id)),
                (SELECT count(*) FROM pred), (SELECT count(*) FROM truth)""").fetchall()[0]
     result["support_in_error"] = _pr(*support)
     largest_true, largest, bigger, bigger_merged = con.execute("""

@@ -25,6 +25,7 @@ import duckdb
 
 from linkage.access.settings import SYSTEMS, Access
 from linkage.families.settings import load_marts_config
+from linkage.marts.history import key_sql
 from linkage.publish.workdir import Workdir
 from linkage.warehouse import literal
 
@@ -71,6 +72,52 @@ def each(group: str, system_of: Callable[[Any], str]) -> Rule:
     return Rule(lambda a: any(a.sees(s, group) for s in SYSTEMS), cell)
 
 
+def all_of(*rules: Rule) -> Rule:
+    """A value drawn from several fields (a row's `why` in words): shown only where each of
+    them would be."""
+    def cell(a: Access, row: dict, v: Any) -> Any:
+        return HIDDEN if any(r.cell(a, row, v) is HIDDEN for r in rules) else v
+    return Rule(lambda a: all(r.visible(a) for r in rules), cell)
+
+
+def identity() -> Rule:
+    """A person's name or birth date: drawn from any of their records, so shown only to a
+    viewer who sees identity in every system."""
+    return of("identity", *SYSTEMS)
+
+
+def fields(rules: dict[str, Rule]) -> Rule:
+    """A list of structs (a family's children): each field kept where its rule allows (one
+    not in `rules` is famlink's own)."""
+    def cell(a: Access, row: dict, v: Any) -> Any:
+        if v is None:
+            return None
+        return [{k: x for k, x in item.items()
+                 if k not in rules or rules[k].cell(a, row, x) is not HIDDEN} for item in v]
+    return Rule(lambda a: True, cell)
+
+
+#: a sighting's fields: (group, system or None for the sighting's own system)
+_SIGHTING = {"seen_on": ("dates", None), "seen_case_id": ("cases", None),
+             "address": ("address", None), "employer": ("details", "cs"),
+             "hmis_project": ("details", "hmis"), "hmis_exit": ("dates", "hmis")}
+
+
+def _sightings(a: Access, row: dict, sightings: Any) -> Any:
+    """absent_parent_leads.sightings: each sighting only if the viewer knows of its system's
+    records, each field by its system's group."""
+    if sightings is None:
+        return None
+    kept = []
+    for s in sightings:
+        system = s["seen_in"]
+        if not a.sees(system, "exists"):
+            continue
+        kept.append({k: v for k, v in s.items() if k not in _SIGHTING
+                     or a.sees(_SIGHTING[k][1] or system, _SIGHTING[k][0])})
+    return kept
+
+
 def _prefix(text: str) -> str:
     """'cw:000001' -> 'cw', 'hmis_household:HH1' -> 'hmis'."""
     return text.split(":", 1)[0].split("_", 1)[0]
@@ -105,10 +152,20 @@ class Filter:
     choices: Callable[[Access], list[str]]
 
 
-def _priorities() -> list[str]:
-    """supportive_housing_eligible's ranks: one per rule of configs/marts.yaml, then 'other'."""
-    return [str(p) for p in range(1, len(load_marts_config().supportive_housing_eligible
-                                         .priority) + 2)]
+def _priorities(name: str) -> Callable[[Access], list[str]]:
+    """A list's ranks: one per priority rule of configs/marts.yaml (they cover every row)."""
+    return lambda a: [str(p) for p in range(
+        1, len(getattr(load_marts_config(), name).priority) + 1)]
+
+
+def _priority(name: str) -> Filter:
+    return Filter("priority", "Priority", "priority", "priority::VARCHAR = ?",
+                  _priorities(name))
+
+
+#: since the last run (linkage.marts.history): a row's status on its list
+STATUS = Filter("status", "Since the last run", "status", "status = ?",
+                lambda a: ["new", "changed", "unchanged"])
 
 
 def _systems_seen(a: Access) -> list[str]:
@@ -132,10 +189,6 @@ class ListSpec:
         return f"marts.{self.name}"
 
 
-def _key(*columns: str) -> str:
-    return "concat_ws('|', " + ", ".join(f"coalesce({c}::VARCHAR, '')" for c in columns) + ")"
-
-
 LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
     ListSpec(
         "joint_families", "Families in two systems or more",
@@ -147,71 +200,95 @@ LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
          "latest_by_system": each("dates", lambda x: x["system"]),
          "records": each("exists", _prefix),
          "first_seen": of("dates", *SYSTEMS), "last_seen": of("dates", *SYSTEMS),
-         "oversized": own()},
-        key="family_id", order="open_cw_case DESC, n_systems DESC, last_seen DESC, family_id",
+         "oversized": own(), "first_listed": own(), "status": own()},
+        key=key_sql("joint_families"),
+        order="open_cw_case DESC, n_systems DESC, last_seen DESC, family_id",
         filters=(
             Filter("system", "In system", "systems", "list_contains(systems, ?)",
                    _systems_seen),
             Filter("open_cw_case", "Open CW case", "open_cw_case", "open_cw_case = (? = 'yes')",
                    lambda a: ["yes", "no"]),
+            STATUS,
         ),
         name_text="(SELECT string_agg(m.name, ' | ') FROM (SELECT unnest(members) AS m))",
         name_rule=of("identity", *SYSTEMS)),
     ListSpec(
         "absent_parent_leads", "Absent parent leads",
-        "A child on a CW case whose parent is on none of the child's CW cases, and every "
-        "place another system has seen that parent, latest first.",
-        {"cw_case_id": of("cases", "cw"), "family_id": own(), "child_person_id": own(),
-         "child_record_id": of("exists", "cw"), "parent_person_id": own(),
+        "A child on a CW case whose parent is on none of the child's CW cases: one row per "
+        "child and parent, the best sighting of the parent in the other systems first, every "
+        "sighting ranked in `sightings`.",
+        {"cw_case_id": of("cases", "cw"), "cw_case_ids": of("cases", "cw"),
+         "cw_county_fips": of("cases", "cw"), "family_id": own(),
+         "child_person_id": own(), "child_name": identity(), "child_dob": identity(),
+         "parent_person_id": own(), "parent_name": identity(), "parent_dob": identity(),
          "relation": of_row("cases", "named_by"), "named_by": each("exists", str),
-         "found_in": each("exists", str), "seen_in": of_row("exists", "seen_in"),
-         "seen_on": of_row("dates", "seen_in"), "address": of_row("address", "seen_in"),
-         "employer": of("details", "cs"), "hmis_project_type": of("details", "hmis"),
-         "hmis_exit": of("dates", "hmis"), "evidence_record_id": of_row("exists", "seen_in"),
-         "link_confidence": own(),
-         "cs_names_a_father_cw_calls_alleged": of("cases", "cw", "cs"), "lead_rank": own()},
-        key=_key("cw_case_id", "child_person_id", "parent_person_id", "seen_in",
-                 "evidence_record_id"),
-        order="cw_case_id, child_person_id, parent_person_id, lead_rank",
+         "found_in": each("exists", str), "parent_cases": each("cases", _prefix),
+         "seen_in": of_row("exists", "seen_in"), "seen_on": of_row("dates", "seen_in"),
+         "address": of_row("address", "seen_in"), "employer": of("details", "cs"),
+         "hmis_project": of("details", "hmis"), "hmis_exit": of("dates", "hmis"),
+         "seen_recently": of_row("dates", "seen_in"), "n_sightings": of_row("exists", "found_in"),
+         "sightings": Rule(lambda a: True, _sightings), "link_confidence": own(),
+         "cs_names_a_father_cw_calls_alleged": of("cases", "cw", "cs"),
+         "why": all_of(of("cases", "cw"), of_row("cases", "named_by"),
+                       of_row("dates", "found_in")),
+         "priority": own(), "priority_reason": own(), "first_listed": own(), "status": own()},
+        key=key_sql("absent_parent_leads"),
+        order="priority, cw_case_id, child_person_id, parent_person_id",
         filters=(
-            Filter("seen_in", "Seen in", "seen_in", "seen_in = ?", _systems_seen),
-            Filter("latest", "Sightings", "lead_rank", "lead_rank = 1 AND ? = 'latest'",
-                   lambda a: ["latest"]),
-        )),
+            Filter("seen_in", "Best seen in", "seen_in", "seen_in = ?", _systems_seen),
+            _priority("absent_parent_leads"), STATUS,
+        ),
+        name_text="concat_ws(' | ', child_name, parent_name)", name_rule=identity()),
     ListSpec(
         "supportive_housing_eligible", "Supportive housing eligible",
-        "Families with an open CW case and literal homelessness in HMIS overlapping it, "
-        "most urgent first.",
-        {"cw_case_id": of("cases", "cw"), "family_id": own(),
-         "cw_case_opened": of("dates", "cw"), "case_plan_goal": of("details", "cw"),
+        "Families with an open CW case and literal homelessness in HMIS overlapping it, one "
+        "row per family, most urgent first.",
+        {"family_id": own(), "cw_case_id": of("cases", "cw"), "cw_case_ids": of("cases", "cw"),
+         "cw_county_fips": of("cases", "cw"), "cw_case_opened": of("dates", "cw"),
+         "case_plan_goal": of("details", "cw"), "parent_name": identity(),
+         "parent_dob": identity(), "parent_role": of("cases", "cw"),
+         "children": fields({"name": identity(), "dob": identity(),
+                             "removed": of("dates", "cw")}),
          "child_removed": of("dates", "cw"), "hmis_household_id": of("cases", "hmis"),
-         "hmis_households": of("cases", "hmis"), "entry_date": of("dates", "hmis"),
+         "hmis_households": of("cases", "hmis"), "hmis_project": of("details", "hmis"),
+         "hmis_organization": of("details", "hmis"), "entry_date": of("dates", "hmis"),
          "exit_date": of("dates", "hmis"), "project_type": of("details", "hmis"),
-         "living_situation": of("details", "hmis"),
-         "evidence_records": each("exists", _prefix), "stays": of("dates", "hmis"),
+         "living_situation": of("details", "hmis"), "stays": of("dates", "hmis"),
+         "homeless_now": of("dates", "hmis"),
+         "why": all_of(of("cases", "cw"), of("details", "cw", "hmis"),
+                       of("dates", "cw", "hmis")),
          # the list's own triage: why staff should act first (the rules: configs/marts.yaml)
-         "priority": own(), "priority_reason": own()},
-        key=_key("cw_case_id", "hmis_household_id"),
-        order="priority, cw_case_opened, cw_case_id, entry_date",
-        filters=(
-            Filter("priority", "Priority", "priority", "priority::VARCHAR = ?",
-                   lambda a: _priorities()),
-        )),
+         "priority": own(), "priority_reason": own(), "first_listed": own(), "status": own()},
+        key=key_sql("supportive_housing_eligible"),
+        order="priority, cw_case_opened, cw_case_id",
+        filters=(_priority("supportive_housing_eligible"), STATUS),
+        name_text="concat_ws(' | ', parent_name, "
+                  "(SELECT string_agg(c.name, ' | ') FROM (SELECT unnest(children) AS c)))",
+        name_rule=identity()),
     ListSpec(
         "support_in_error", "Child support in error",
-        "Support paid to a custodial parent while the child is in foster care, and children "
-        "in care with a known parent and no CS referral.",
-        {"kind": own(), "cs_case_id": of("cases", "cs"), "cs_case_opened": of("dates", "cs"),
-         "cs_child_record_id": of("exists", "cs"), "child_person_id": own(),
-         "custodial_person_id": own(), "cs_custodial_record_id": of("exists", "cs"),
-         "cw_case_id": of("cases", "cw"), "cw_removal_id": of("details", "cw"),
-         "removal_date": of("dates", "cw"), "cw_child_record_id": of("exists", "cw")},
-        key=_key("kind", "cw_case_id", "child_person_id", "cs_case_id"),
-        order="kind, removal_date, cw_case_id",
-        filters=(
-            Filter("kind", "Kind", "kind", "kind = ?",
-                   lambda a: ["paid_while_in_care", "in_care_without_referral"]),
-        )),
+        "Support paid to a custodial parent while her child is in foster care: one row per "
+        "CS order.",
+        {"cs_case_id": of("cases", "cs"), "cs_case_opened": of("dates", "cs"),
+         "custodial_person_id": own(), "custodial_name": identity(),
+         "custodial_dob": identity(), "payer_name": identity(), "payer_dob": identity(),
+         "child_name": identity(), "child_dob": identity(), "cw_case_id": of("cases", "cw"),
+         "cw_county_fips": of("cases", "cw"), "cw_removal_id": of("details", "cw"),
+         "removal_date": of("dates", "cw"), "removal_reason": of("details", "cw"),
+         "children_in_care": of("dates", "cw"),
+         "children": fields({"name": identity(), "dob": identity(),
+                             "cw_case_id": of("cases", "cw"),
+                             "cw_removal_id": of("details", "cw"),
+                             "removal_date": of("dates", "cw"),
+                             "removal_reason": of("details", "cw")}),
+         "why": all_of(of("cases", "cs", "cw"), of("dates", "cw"), of("details", "cw")),
+         "priority": own(), "priority_reason": own(), "first_listed": own(), "status": own()},
+        key=key_sql("support_in_error"),
+        order="priority, removal_date, cs_case_id",
+        filters=(_priority("support_in_error"), STATUS),
+        name_text="concat_ws(' | ', custodial_name, payer_name, "
+                  "(SELECT string_agg(c.name, ' | ') FROM (SELECT unnest(children) AS c)))",
+        name_rule=identity()),
 )}
 
 
@@ -371,44 +448,62 @@ def _inert(value: Any) -> Any:
     return value
 
 
-def write_csv(columns: list[str], rows: Iterable[dict], out: IO[str]) -> int:
+def _header(columns: list[str], new_column: bool) -> list[str]:
+    return ["new", *columns] if new_column else columns
+
+
+def _values(row: dict, columns: list[str], new_column: bool) -> list[Any]:
+    """A row's cells: the web page's "new" mark first where it has one."""
+    values = [_flat(row[c]) for c in columns]
+    return [("yes" if row["_new"] else None), *values] if new_column else values
+
+
+def write_csv(columns: list[str], rows: Iterable[dict], out: IO[str],
+              new_column: bool = True) -> int:
+    """Flat columns: a nested value as JSON text, a formula-like text made inert."""
     writer = csv.writer(out)
-    writer.writerow(["new", *columns])
+    writer.writerow(_header(columns, new_column))
     n = 0
     for row in rows:
-        writer.writerow(["yes" if row["_new"] else "",
-                         *(_inert(_flat(row[c])) for c in columns)])
+        writer.writerow([_inert(v) for v in _values(row, columns, new_column)])
         n += 1
     return n
 
 
 def write_xlsx(columns: list[str], rows: Iterable[dict], out: IO[bytes],
-               title: str) -> int:
-    """One sheet, its header frozen, dates as dates, every text stored as text (never a
-    formula)."""
+               title: str, new_column: bool = True) -> int:
+    """One sheet (write_sheets)."""
+    return write_sheets([(title, columns, rows)], out, new_column)
+
+
+def write_sheets(sheets: Iterable[tuple[str, list[str], Iterable[dict]]], out: IO[bytes],
+                 new_column: bool = True) -> int:
+    """A workbook of one sheet per (title, columns, rows): each header frozen, dates as dates,
+    every text stored as text (never a formula), a nested value as JSON text. Returns the
+    rows written."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    sheet.freeze_panes = "A2"
-
-    def cell(value: Any) -> Any:
-        if isinstance(value, str):
-            c = WriteOnlyCell(sheet, value=None)
-            c.value, c.data_type = value, "s"  # a '=' text would otherwise be a formula
-            return c
-        if isinstance(value, date) and not isinstance(value, datetime):
-            c = WriteOnlyCell(sheet, value=value)
-            c.number_format = "yyyy-mm-dd"
-            return c
-        return value
-
-    sheet.append([cell(h) for h in ["new", *columns]])
     n = 0
-    for row in rows:
-        sheet.append([cell("yes" if row["_new"] else None),
-                      *(cell(_flat(row[c])) for c in columns)])
-        n += 1
+    for title, columns, rows in sheets:
+        sheet = book.create_sheet(title[:31])
+        sheet.freeze_panes = "A2"
+
+        def cell(value: Any, sheet=sheet) -> Any:  # noqa: ANN001 - the sheet being written
+            if isinstance(value, str):
+                c = WriteOnlyCell(sheet, value=None)
+                c.value, c.data_type = value, "s"  # a '=' text would otherwise be a formula
+                return c
+            if isinstance(value, date) and not isinstance(value, datetime):
+                c = WriteOnlyCell(sheet, value=value)
+                c.number_format = "yyyy-mm-dd"
+                return c
+            return value
+
+        sheet.append([cell(h) for h in _header(columns, new_column)])
+        for row in rows:
+            sheet.append([cell(v) for v in _values(row, columns, new_column)])
+            n += 1
     book.save(out)
     return n
