@@ -80,19 +80,21 @@ def test_foster_child_whose_father_pays_support_to_the_mother(tmp_path: Path,
     con = run_scenario(tmp_path, linked, people, groups, cases, events)
     assert person_of(con, "cw:1") == person_of(con, "cs:10")
     assert person_of(con, "cw:2") == person_of(con, "cs:11")
-    rows = con.execute("SELECT kind, cs_case_id, cs_child_record_id, cw_case_id, "
-                       "cw_removal_id, removal_date::VARCHAR FROM marts.support_in_error") \
-        .fetchall()
-    assert rows == [("paid_while_in_care", "S1", "cs:11", "C1", "R1", "2024-02-01")]
-    leads = con.execute("SELECT cw_case_id, child_record_id, parent_person_id, relation, "
-                        "seen_in, seen_on::VARCHAR, address, employer, lead_rank "
-                        "FROM marts.absent_parent_leads ORDER BY lead_rank").fetchall()
+    rows = con.execute("SELECT cs_case_id, custodial_name, payer_name, child_name, "
+                       "child_dob::VARCHAR, cw_case_id, cw_removal_id, removal_date::VARCHAR, "
+                       "children_in_care, priority_reason, status "
+                       "FROM marts.support_in_error").fetchall()
+    assert rows == [("S1", "ELIZABETH GARNER", "DERRICK HOLT", "MASON GARNER", "2016-08-02", "C1",
+                     "R1", "2024-02-01", 1, "one child of the order in foster care", "new")]
+    leads = con.execute("SELECT cw_case_id, child_name, parent_person_id, parent_name, "
+                        "relation, seen_in, seen_on::VARCHAR, address, employer, n_sightings, "
+                        "[s.address FOR s IN sightings], priority "
+                        "FROM marts.absent_parent_leads").fetchall()
     father = person_of(con, "cs:12")
     assert leads == [
-        ("C1", "cw:2", father, "parent", "cs", "2025-06-01",
-         "12 OAK ST, RIVERTON, XX, 94000", "RIVERTON FOODS", 1),
-        ("C1", "cw:2", father, "parent", "cs", "2023-01-15", "9 ELM ST, RIVERTON, XX, 94001",
-         None, 2)]
+        ("C1", "MASON GARNER", father, "DERRICK HOLT", "parent", "cs", "2025-06-01",
+         "12 OAK ST, RIVERTON, XX, 94000", "RIVERTON FOODS", 2,
+         ["12 OAK ST, RIVERTON, XX, 94000", "9 ELM ST, RIVERTON, XX, 94001"], 2)]
     joint = con.execute("SELECT systems, n_persons, open_cw_case FROM marts.joint_families") \
         .fetchall()
     assert joint == [(["cs", "cw"], 3, True)]
@@ -110,10 +112,14 @@ def test_homeless_mother_in_hmis_under_a_nickname(tmp_path: Path, linked: Path) 
               ("cw:2", "cw_removal", "C2", "2023-05-01", None, {"removal_id": "R2"})]
     con = run_scenario(tmp_path, linked, people, groups, cases, events)
     assert person_of(con, "cw:1") == person_of(con, "hmis:5")
-    rows = con.execute("SELECT cw_case_id, hmis_household_id, entry_date::VARCHAR, "
-                       "project_type, child_removed, priority, priority_reason "
-                       "FROM marts.supportive_housing_eligible").fetchall()
-    assert rows == [("C2", "H2", "2025-02-03", "1", True, 1,
+    rows = con.execute("SELECT cw_case_id, parent_name, hmis_household_id, "
+                       "entry_date::VARCHAR, project_type, living_situation, child_removed, "
+                       "priority, priority_reason FROM marts.supportive_housing_eligible") \
+        .fetchall()
+    assert rows == [("C2", "ELIZABETH GARNER", "H2", "2025-02-03",
+                     "Emergency Shelter - Night-by-Night",
+                     "Place not meant for habitation (e.g., a vehicle, an abandoned building, "
+                     "bus/train/subway station/airport or anywhere outside)", True, 1,
                      "a child removed, with reunification as the case goal")]
 
 
@@ -125,9 +131,10 @@ def test_putative_father_known_to_cs(tmp_path: Path, linked: Path) -> None:
     cases = [("cw_case", "C3", "2022-01-01", None, OPEN_CW),
              ("cs_case", "S3", "2022-06-01", None, {**ORDER, "order_indicator": "N"})]
     con = run_scenario(tmp_path, linked, people, groups, cases)
-    leads = con.execute("SELECT cw_case_id, child_record_id, relation, found_in, seen_in "
+    leads = con.execute("SELECT cw_case_id, relation, found_in, seen_in, priority_reason "
                         "FROM marts.absent_parent_leads").fetchall()
-    assert leads == [("C3", "cw:2", "putative_father", ["cs"], None)]
+    assert leads == [("C3", "putative_father", ["cs"], None, MARTS.absent_parent_leads
+                      .priority[-1].name)]
     assert con.execute("SELECT count(*) FROM marts.support_in_error").fetchall() == [(0,)]
 
 
@@ -306,7 +313,7 @@ def test_evaluate_without_the_truth_answers_names_the_missing_file(linked: Path,
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("sql: stays >= 2", "sql: stayz >= 2", "supportive_housing_eligible.priority.1.sql: "),
+    ("sql: stays >= 2", "sql: stayz >= 2", "supportive_housing_eligible.priority.2.sql: "),
     ("WHERE father_type IN", "WHERE fathr_type IN", "absent_parent_leads.alleged_fathers: "),
     ("FROM raw.cw__participants", "FROM raw.cw__participant",
      "absent_parent_leads.alleged_fathers: "),

@@ -41,14 +41,19 @@ def key_sql(name: str, alias: str | None = None) -> str:
 
 
 def _previous(name: str) -> str:
-    return f"temp._previous_{name}"
+    return f"_previous_{name}"  # a temporary table
+
+
+def _kept(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary "
+                            "AND table_name = ?", [_previous(name)]).fetchall()[0][0])
 
 
 def keep_previous(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Before list `name` is rebuilt: keep the last run's rows, for those that leave it."""
     con.execute(f"DROP TABLE IF EXISTS {_previous(name)}")
     if table_exists(con, f"marts.{name}"):
-        con.execute(f"CREATE TEMP TABLE _previous_{name} AS SELECT * FROM marts.{name}")
+        con.execute(f"CREATE TEMP TABLE {_previous(name)} AS SELECT * FROM marts.{name}")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -95,7 +100,7 @@ def _write_resolved(con: duckdb.DuckDBPyConnection, name: str, at: str) -> None:
     list's columns (a column the last run's list lacked, or held with another type, empty)."""
     table = f"marts.{name}"
     columns = _columns(con, table)
-    had = _columns(con, _previous(name)) if table_exists(con, _previous(name)) else {}
+    had = _columns(con, _previous(name)) if _kept(con, name) else {}
     select = ", ".join(
         "'resolved' AS status" if c == "status"
         else f"p.{c}" if had.get(c) == t else f"NULL::{t} AS {c}"
