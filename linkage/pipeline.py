@@ -28,6 +28,7 @@ from linkage.link.run import LinkSummary, link
 from linkage.link.settings import LINKAGE_CONFIG, load_linkage_config
 from linkage.marts.build import build_marts
 from linkage.publish.gates import Gate, check, measure
+from linkage.publish.indexes import index_for_readers
 from linkage.publish.settings import PublishConfig
 from linkage.publish.workdir import Workdir
 from linkage.review.decisions import decisions_path, latest_seq
@@ -195,8 +196,16 @@ def _previous_metrics(workdir: Workdir) -> dict | None:
 
 
 def finish(run: Run, config: PublishConfig, progress: Progress | None = None) -> Verdict:
-    """Measure the built version, check the gates against the current one, and publish it
-    (one rename) if every gate passed; else hold it for an analyst (`famlink publish`)."""
+    """Index the built version for its readers, measure it, check the gates against the
+    current one, and publish it (one rename) if every gate passed; else hold it for an
+    analyst (`famlink publish`)."""
+    if progress:
+        progress("indexing for readers")
+    con = connect(run.db)
+    try:
+        index_for_readers(con)
+    finally:
+        con.close()
     if progress:
         progress("checking the gates")
     con = connect(run.db, read_only=True)

@@ -34,6 +34,9 @@ def test_nightly_demo_generates_ingests_and_publishes_with_its_report(tmp_path: 
     assert result["published"] and (tmp_path / "famlink.duckdb").resolve() == Path(result["db"])
     with duckdb.connect(str(tmp_path / "famlink.duckdb"), read_only=True) as con:
         staged = con.execute("SELECT count(*) FROM staged.person_records").fetchall()[0][0]
+        indexed = {row[0] for row in con.execute(
+            "SELECT table_name || '.' || expressions FROM duckdb_indexes()").fetchall()}
+    assert {"persons.[person_id]", "memberships.[record_id]"} <= indexed  # for the web app
     assert staged == len(read_csv(tmp_path / "synthetic" / "truth" / "records.csv"))
     report = Path(result["report"]).read_text()
     assert f"Run {result['run_id']} is **published**" in report and "## Gates" in report

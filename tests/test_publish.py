@@ -103,7 +103,8 @@ def _version_bytes(workdir: Path) -> bytes:
 
 
 @pytest.mark.parametrize("kill_at", ["begin:1", "ingest:3", "ingest:45", "link:2", "link:6",
-                                     "link:9", "families:2", "publish:1", "publish:2"])
+                                     "link:9", "families:2", "publish:1", "publish:2",
+                                     "publish:3"])
 def test_a_killed_run_publishes_nothing_and_the_next_gives_the_same_ids(
         kill_at: str, first_run: Path, population: Path, uninterrupted: tuple,
         tmp_path: Path) -> None:
@@ -130,7 +131,7 @@ def test_killed_after_the_rename_the_run_is_published(
     run records it as published."""
     workdir = tmp_path / "work"
     shutil.copytree(first_run, workdir, symlinks=True)
-    killed = _run(workdir, population, "publish:3")
+    killed = _run(workdir, population, "publish:4")
     assert killed.returncode == -9
     assert _ids(workdir) == uninterrupted
     name = Workdir(workdir).current_run()

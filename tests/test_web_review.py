@@ -274,8 +274,11 @@ def test_the_cli_reads_a_hyphenated_surname(db: Path, tmp_path: Path) -> None:
             "SELECT record_id FROM staged.person_records WHERE last_name_raw LIKE '%-%' "
             "ORDER BY record_id LIMIT 2").fetchall())
         con.execute("UPDATE review.queue SET position = position + 1")
-        con.execute("INSERT INTO review.queue SELECT 1, 'ABCDEF0123', ?, ?, 0.7, 0.0, true, "
-                    "false", [left, right])
+        con.execute("INSERT INTO review.queue BY NAME SELECT 1 AS position, 'ABCDEF0123' "
+                    "AS pair_id, ? AS record_id_l, ? AS record_id_r, split_part(?, ':', 1) "
+                    "AS system_l, split_part(?, ':', 1) AS system_r, 0.7 AS match_probability, "
+                    "0.0 AS match_weight, true AS urgent, false AS linked_now",
+                    [left, right, left, right])
     shown = CliRunner().invoke(cli, ["review", "queue", "--db", str(copy), "--limit", "1"])
     assert shown.exit_code == 0, shown.output
     assert "-" in shown.output.split("Last name")[1].split("\n")[0]

@@ -19,14 +19,16 @@ _IDENTITY = """
            last_name_raw AS last_name, suffix_raw AS suffix, dob::VARCHAR AS dob, sex, ssn,
            address_street, city, zip5, first_seen::VARCHAR AS seen
     FROM staged.person_records WHERE record_id IN (SELECT unnest(?::VARCHAR[]))"""
+# Memberships by record id, then their groups by group id: two lookups the version's indexes
+# answer (linkage.publish.indexes), where a join would read every group.
 _MEMBERSHIPS = """
-    SELECT m.record_id, m.system, m.group_type, m.group_id, m.role,
-           m.start_date::VARCHAR AS start_date, m.end_date::VARCHAR AS end_date,
-           g.attributes::VARCHAR AS attributes
-    FROM staged.memberships m
-    LEFT JOIN staged.groups g USING (system, group_type, group_id)
-    WHERE m.record_id IN (SELECT unnest(?::VARCHAR[]))
-    ORDER BY m.record_id, m.start_date NULLS LAST"""
+    SELECT record_id, system, group_type, group_id, role, start_date::VARCHAR AS start_date,
+           end_date::VARCHAR AS end_date
+    FROM staged.memberships WHERE record_id IN (SELECT unnest(?::VARCHAR[]))
+    ORDER BY record_id, start_date NULLS LAST"""
+_GROUPS = """
+    SELECT system, group_type, group_id, attributes::VARCHAR AS attributes
+    FROM staged.groups WHERE group_id IN (SELECT unnest(?::VARCHAR[]))"""
 _EVENTS = """
     SELECT record_id, system, event_type, group_id, start_date::VARCHAR AS start_date,
            end_date::VARCHAR AS end_date, details::VARCHAR AS details
@@ -80,8 +82,12 @@ def records_view(con: duckdb.DuckDBPyConnection, access: Access,
     for row in _rows(con, _IDENTITY, ids):
         if access.sees(row["system"], "exists"):
             views[row["record_id"]] = {**access.record(row), "memberships": [], "events": []}
-    for row in _rows(con, _MEMBERSHIPS, ids):
-        if row["record_id"] in views and (kept := _membership(access, row)):
+    memberships = [row for row in _rows(con, _MEMBERSHIPS, ids) if row["record_id"] in views]
+    attributes = {(g["system"], g["group_type"], g["group_id"]): g["attributes"]
+                  for g in _rows(con, _GROUPS, sorted({m["group_id"] for m in memberships}))}
+    for row in memberships:
+        row["attributes"] = attributes.get((row["system"], row["group_type"], row["group_id"]))
+        if kept := _membership(access, row):
             views[row["record_id"]]["memberships"].append(kept)
     for row in _rows(con, _EVENTS, ids):
         if row["record_id"] in views and (kept := _event(access, row)):

@@ -84,10 +84,8 @@ _QUEUE = """
     SELECT q.pair_id, q.position, q.match_probability, q.urgent, q.record_id_l, q.record_id_r,
            count(*) OVER () AS total
     FROM review.queue q
-    JOIN linked.records a ON a.record_id = q.record_id_l
-    JOIN linked.records b ON b.record_id = q.record_id_r
-    WHERE a.system IN (SELECT unnest($systems::VARCHAR[]))
-      AND b.system IN (SELECT unnest($systems::VARCHAR[]))
+    WHERE q.system_l IN (SELECT unnest($systems::VARCHAR[]))
+      AND q.system_r IN (SELECT unnest($systems::VARCHAR[]))
       AND [q.record_id_l, q.record_id_r] NOT IN (SELECT unnest($settled::VARCHAR[][]))
       AND q.position > $after
     ORDER BY q.position LIMIT $limit OFFSET $offset"""

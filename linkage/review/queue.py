@@ -33,6 +33,9 @@ def build_queue(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
                                 WHERE {r.priority_groups})),
         queued AS (
             SELECT a.record_id AS record_id_l, b.record_id AS record_id_r,
+                   -- kept here so that a reader filtering the queue by what it may see
+                   -- needs no join with a million records
+                   a.system AS system_l, b.system AS system_r,
                    p.match_probability, p.match_weight,
                    p.rid_l IN (SELECT rid FROM urgent) OR p.rid_r IN (SELECT rid FROM urgent)
                        AS urgent,
