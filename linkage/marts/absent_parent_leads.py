@@ -186,8 +186,9 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             LEFT JOIN staged.groups g ON g.group_type = 'cw_case' AND g.group_id = p.cw_case_id
             WHERE f.found_in <> ['cw'])
         SELECT *,
-               concat('The child''s ', {_words('relation')}, ', on none of the child''s CW ',
-                      CASE WHEN len(cw_case_ids) > 1 THEN 'cases' ELSE 'case' END,
+               concat('The child''s ', {_words('relation')},
+                      CASE WHEN len(cw_case_ids) > 1 THEN ', on none of the child''s CW cases'
+                           ELSE ', not on the child''s CW case' END,
                       '; known to ', upper(array_to_string(found_in, ', ')),
                       CASE WHEN cs_names_a_father_cw_calls_alleged
                            THEN '; CS names him a father while CW lists him as alleged'
