@@ -51,7 +51,13 @@ ROOT = HERE.parent
 if str(HERE) in sys.path:
     sys.path[sys.path.index(str(HERE))] = str(ROOT)
 
-from benchmarks.measure import RESULTS, child, population, write_result  # noqa: E402
+from benchmarks.measure import (  # noqa: E402
+    READ_EVERY_FILE,
+    RESULTS,
+    child,
+    population,
+    write_result,
+)
 
 DEFAULT_OTHER = Path("/work/venv-duckdb14/bin/python")
 KEY = "famlink-benchmark-key-not-a-secret"  # a test key; the data are synthetic
@@ -300,18 +306,7 @@ import duckdb
 started, cpu0 = time.perf_counter(), cpu()
 con = duckdb.connect(sys.argv[2])
 con.execute('SET enable_progress_bar = false')
-rows = 0
-for i, path in enumerate(sorted(Path(sys.argv[1]).rglob('*'))):
-    if path.suffix == '.csv':
-        src = f"read_csv('{path}', all_varchar=true, header=true)"
-    elif path.suffix == '.txt':
-        src = (f"read_csv('{path}', header=false, columns={{'text': 'VARCHAR'}}, "
-               "delim='\\x01', quote='', escape='')")
-    else:
-        continue
-    con.execute(f"CREATE TABLE t{i} AS SELECT * FROM {src}")
-    rows += con.execute(f"SELECT count(*) FROM t{i}").fetchall()[0][0]
-con.close()
+""" + READ_EVERY_FILE + """con.close()
 print(json.dumps({"seconds": time.perf_counter() - started, "cpu": cpu() - cpu0,
                   "rows": rows}))
 """

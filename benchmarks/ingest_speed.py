@@ -13,25 +13,14 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from measure import INGEST, child, population, write_result
+from measure import INGEST, READ_EVERY_FILE, child, population, write_result
 
 _FLOOR = """
 import sys, duckdb
 from pathlib import Path
 con = duckdb.connect(sys.argv[2])
 con.execute('SET enable_progress_bar = false')
-rows = 0
-for i, path in enumerate(sorted(Path(sys.argv[1]).rglob('*'))):
-    if path.suffix == '.csv':
-        src = f"read_csv('{path}', all_varchar=true, header=true)"
-    elif path.suffix == '.txt':
-        src = (f"read_csv('{path}', header=false, columns={{'text': 'VARCHAR'}}, "
-               "delim='\\x01', quote='', escape='')")
-    else:
-        continue
-    con.execute(f"CREATE TABLE t{i} AS SELECT * FROM {src}")
-    rows += con.execute(f"SELECT count(*) FROM t{i}").fetchall()[0][0]
-print(rows)
+""" + READ_EVERY_FILE + """print(rows)
 """
 
 def main() -> None:

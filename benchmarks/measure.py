@@ -42,6 +42,21 @@ summaries = ingest(connect(sys.argv[1]), Path(sys.argv[2]), sources)
 print(sum(s.read for s in summaries), sum(s.rejected for s in summaries))
 """
 
+# DuckDB reading every extract file below argv[1] into a table of its own, all text, on `con`
+# (the ingest's floor): counts the rows into `rows`
+READ_EVERY_FILE = """rows = 0
+for i, path in enumerate(sorted(Path(sys.argv[1]).rglob('*'))):
+    if path.suffix == '.csv':
+        src = f"read_csv('{path}', all_varchar=true, header=true)"
+    elif path.suffix == '.txt':
+        src = (f"read_csv('{path}', header=false, columns={{'text': 'VARCHAR'}}, "
+               "delim='\\x01', quote='', escape='')")
+    else:
+        continue
+    con.execute(f"CREATE TABLE t{i} AS SELECT * FROM {src}")
+    rows += con.execute(f"SELECT count(*) FROM t{i}").fetchall()[0][0]
+"""
+
 _SYNTHESIZE = """
 import sys
 from pathlib import Path
