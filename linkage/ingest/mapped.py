@@ -205,10 +205,12 @@ def load_source(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig,
         loaded[table] = load_table(con, name, source, table, spec, path, source.format,
                                    checked_ids, _record_column(source, table))
         if table == person_table and any(_record_column(source, t) for t in order[1:]):
-            # a table, not a view: each table that names people is checked against it
+            # a table, not a view: each table that names people is checked against it (text
+            # even when the column is missing: DuckDB 1.4 types a bare NULL as INTEGER)
             cols = staging.columns_of(con, loaded[table].valid)
             con.execute(f"""CREATE OR REPLACE TEMP TABLE {ids_table} AS
-                SELECT DISTINCT {staging.clean(source.person.source_id, cols)} AS id
+                SELECT DISTINCT CAST({staging.clean(source.person.source_id, cols)} AS VARCHAR)
+                       AS id
                 FROM {loaded[table].valid}""")
     con.execute(f"DROP TABLE IF EXISTS {ids_table}")
     return loaded

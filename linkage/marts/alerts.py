@@ -66,7 +66,7 @@ def _facts_sql(config: MartsConfig, day: date) -> str:
         orders AS (
             SELECT group_id AS cs_case_id FROM staged.groups
             WHERE group_type = 'cs_case'
-              AND attributes->>{literal(a.order_attribute)} = {literal(a.order_value)}),
+              AND (attributes->>{literal(a.order_attribute)}) = {literal(a.order_value)}),
         cs_children AS (
             SELECT DISTINCT group_id AS cs_case_id, person_id, record_id
             FROM families.members WHERE group_type = 'cs_case' AND role = 'child'),
@@ -115,7 +115,7 @@ def _facts_sql(config: MartsConfig, day: date) -> str:
             SELECT record_id, group_id AS cs_case_id, min(start_date) AS established
             FROM staged.events
             WHERE event_type = {literal(a.paternity_event)}
-              AND details->>'paternity_status' = 'E' AND start_date IS NOT NULL
+              AND (details->>'paternity_status') = 'E' AND start_date IS NOT NULL
             GROUP BY ALL)
         SELECT DISTINCT 'placement_changed' AS alert_type,
                concat_ws('|', p.placement_id, p.caregiver_id, k.cs_case_id) AS fact_key,

@@ -18,7 +18,7 @@ def hmis_stays_sql(enrollment_event: str = "hmis_enrollment",
                e.details->>'ProjectID' AS project_id
         FROM staged.events e
         LEFT JOIN staged.events x ON x.event_type = {literal(exit_event)}
-             AND x.record_id = e.record_id AND x.group_id = e.details->>'EnrollmentID'
+             AND x.record_id = e.record_id AND x.group_id = (e.details->>'EnrollmentID')
         WHERE e.event_type = {literal(enrollment_event)}"""
 
 
@@ -30,5 +30,5 @@ def hmis_projects_sql() -> str:
                o.attributes->>'OrganizationName' AS organization_name
         FROM staged.groups p
         LEFT JOIN staged.groups o ON o.group_type = 'hmis_organization'
-             AND o.group_id = p.attributes->>'OrganizationID'
+             AND o.group_id = (p.attributes->>'OrganizationID')
         WHERE p.group_type = 'hmis_project'"""

@@ -41,7 +41,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
         legal AS (
             SELECT DISTINCT group_id AS cw_case_id FROM staged.events
             WHERE event_type = {literal(r.father_type_event)}
-              AND details->>'father_type' IN ({in_list(r.legal_father_types)})),
+              AND (details->>'father_type') IN ({in_list(r.legal_father_types)})),
         children AS (SELECT * FROM in_care
                      WHERE cw_case_id NOT IN (SELECT cw_case_id FROM legal)),
         cs_children AS (

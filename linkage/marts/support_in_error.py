@@ -36,7 +36,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
         orders AS (
             SELECT group_id AS cs_case_id, start_date AS cs_case_opened FROM staged.groups
             WHERE group_type = 'cs_case'
-              AND attributes->>{literal(r.order_attribute)} = {literal(r.order_value)}),
+              AND (attributes->>{literal(r.order_attribute)}) = {literal(r.order_value)}),
         cs_children AS (
             SELECT group_id AS cs_case_id, person_id AS child_person_id,
                    record_id AS cs_child_record_id

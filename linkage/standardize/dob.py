@@ -77,11 +77,13 @@ MACROS: tuple[str, ...] = (
              WHEN _std_hmis_code(quality) = {lit(APPROXIMATE_CODE)} THEN 'approximate'
         END""",
     # ``today`` defaults to current_date; tests pass it (std_dob(x, q, today := DATE '...')) so
-    # the 2-digit-year pivot and the "future date" rule are reproducible.
-    """CREATE OR REPLACE TEMP MACRO std_dob(raw, quality, today := current_date) AS
+    # the 2-digit-year pivot and the "future date" rule are reproducible. The default is NULL,
+    # taken as current_date in the body: DuckDB 1.4 allows only constant macro defaults.
+    """CREATE OR REPLACE TEMP MACRO std_dob(raw, quality, today := NULL) AS
         list_transform([CAST(raw AS VARCHAR)], lambda s:
-            list_transform([_std_dob_parse(s, today)], lambda d:
-                list_transform([_std_dob_flag(s, d, quality, today)], lambda f:
+            list_transform([_std_dob_parse(s, coalesce(today, current_date))], lambda d:
+                list_transform([_std_dob_flag(s, d, quality, coalesce(today, current_date))],
+                               lambda f:
                     list_transform([CASE WHEN f IS NULL OR f = 'approximate' THEN d END],
                         lambda k: struct_pack(
                             dob := k,
