@@ -253,6 +253,8 @@ class Planner:
                           self._chance(cov.cs_order), referrals)
             if father is not None:
                 case.paternity = {kid.pid: self._paternity(fam, case, kid) for kid in on_case}
+            if opened >= self.end:  # a child born in the last month: no case on file yet
+                continue  # (drawn all the same, so that the other families stay as they were)
             cases.append(case)
         return cases
 
@@ -265,7 +267,7 @@ class Planner:
         if fam.married_on is not None and case.father is fam.fathers[0]:
             return "P", None
         if self.events.random() < self.c.coverage.paternity_acknowledged_at_birth:
-            return "E", kid.dob + self.events.randint(0, 2)
+            return "E", min(kid.dob + self.events.randint(0, 2), self.end - 1)
         lo = max(case.opened, kid.dob + 30)
         hi = min(lo + 365, self.end)
         return "E", min(self.events.randrange(lo + 30, hi) if hi > lo + 30 else lo, self.end - 1)

@@ -32,7 +32,8 @@ FAMILY_IDS = IdTables("families.family_ids", "families.family_id_history", "grou
 
 
 def as_of(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> date:
-    """The date the lists are as of: configured, else the latest date the extracts show."""
+    """The date the lists are as of: configured, else the latest date the extracts show, and
+    never after today (a date typed decades ahead in an extract must not set it)."""
     if config.as_of:
         return config.as_of
     latest = con.execute("""
@@ -40,7 +41,7 @@ def as_of(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> date:
             SELECT max(start_date) AS d FROM staged.events
             UNION ALL SELECT max(coalesce(end_date, start_date)) FROM staged.memberships
             UNION ALL SELECT max(end_date) FROM staged.events)""").fetchall()[0][0]
-    return latest or date.today()
+    return min(latest, date.today()) if latest else date.today()
 
 
 def _group_components(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> dict[str, int]:
