@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from linkage.warehouse import connect
+from linkage.warehouse import cursor as warehouse_cursor
 
 
 class NoWarehouse(RuntimeError):
@@ -35,9 +36,11 @@ class Reader:
         version = self.db.resolve()
         with self._lock:
             if version != self._version or self._con is None:
-                self._con = connect(self.db, read_only=True)
+                # the version itself, not the link: DuckDB 1.4 would hand back the
+                # database it already has open under the link's name
+                self._con = connect(version, read_only=True)
                 self._version = version
-            return self._con.cursor()
+            return warehouse_cursor(self._con)
 
     def close(self) -> None:
         with self._lock:

@@ -35,6 +35,7 @@ from linkage.ingest.standardizing import mark_shared_addresses, standardize_pers
 from linkage.ingest.tanf import ingest_tanf
 from linkage.sources import SOURCES_DIR, SourceConfig, load_sources
 from linkage.warehouse import bulk_load, literal
+from linkage.warehouse import cursor as warehouse_cursor
 
 STAGED_WITH_LINES = ("person_records", "memberships", "groups", "events")
 # how a reject begins when a newer delivery of the same data replaced the row (TANF)
@@ -296,7 +297,7 @@ def _read_sources(con: duckdb.DuckDBPyConnection, sources: dict[str, SourceConfi
     """Read, stage, standardize and balance every source, side by side (`config_dir`: where
     their YAML files are, for the errors to name)."""
     # Each source on its own cursor: its own temp tables and views; DuckDB runs them side by side.
-    cursors = {name: con.cursor() for name in sources}
+    cursors = {name: warehouse_cursor(con) for name in sources}
 
     def read(name: str, source: SourceConfig) -> list[FileSummary]:
         """One source, start to end. A DuckDB error becomes an IngestError naming the source

@@ -19,7 +19,7 @@ import duckdb
 from linkage.marts.build import MARTS
 from linkage.marts.history import KEYS
 from linkage.marts.lists import write_csv, write_sheets
-from linkage.warehouse import literal, table_exists
+from linkage.warehouse import cursor, literal, table_exists
 
 FORMATS = ("csv", "xlsx", "parquet", "json")
 COPY = {"parquet": "(FORMAT parquet)", "json": "(FORMAT json, ARRAY true)"}
@@ -45,11 +45,11 @@ def _query(con: duckdb.DuckDBPyConnection, name: str) -> str:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], Iterator[dict]]:
-    cursor = con.cursor().execute(sql)
-    columns = [d[0] for d in cursor.description]
+    rows_of = cursor(con).execute(sql)
+    columns = [d[0] for d in rows_of.description]
 
     def rows() -> Iterator[dict]:
-        while batch := cursor.fetchmany(2048):
+        while batch := rows_of.fetchmany(2048):
             for values in batch:
                 yield dict(zip(columns, values, strict=True))
     return columns, rows()

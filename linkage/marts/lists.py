@@ -27,7 +27,7 @@ from linkage.access.settings import SYSTEMS, Access
 from linkage.families.settings import load_marts_config
 from linkage.marts.history import key_sql
 from linkage.publish.workdir import Workdir
-from linkage.warehouse import literal
+from linkage.warehouse import attach, scratch
 
 PAGE_SIZE = 100
 HIDDEN = object()  # a cell the viewer may not see
@@ -337,9 +337,9 @@ def _new_keys(current: Path, previous: Path, name: str) -> tuple[frozenset[str],
     """Keys of `name` in `current` that `previous` lacks, and how many rows left. Versions
     are never written once published, so the answer for a pair of files never changes."""
     spec = spec_of(name)
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH {literal(str(current))} AS cur (READ_ONLY)")
-        con.execute(f"ATTACH {literal(str(previous))} AS prev (READ_ONLY)")
+    with scratch() as con:
+        attach(con, current, "cur")  # with the key, when the versions are encrypted
+        attach(con, previous, "prev")
         had = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev' "
                           "AND schema_name = 'marts' AND table_name = ?", [name]).fetchall()
         before = f"SELECT {spec.key} FROM prev.{spec.table}" if had[0][0] else \
