@@ -188,6 +188,12 @@ def _busy(path: Path | str) -> WarehouseBusy:
                          f"that process or use another --db path")
 
 
+def _other_version(path: Path | str) -> WarehouseKeyError:
+    return WarehouseKeyError(
+        f"{path} was written by a newer DuckDB than this one ({duckdb.__version__}): a "
+        f"warehouse built on DuckDB 2.0 must be rebuilt under 1.4.4 (`famlink nightly`)")
+
+
 def _key_error(path: Path | str, exc: duckdb.Error) -> WarehouseBusy:
     """DuckDB's error on attaching an encrypted file, worded (DuckDB's own text is not
     passed on: the key must never reach a log)."""
@@ -203,12 +209,11 @@ def _key_error(path: Path | str, exc: duckdb.Error) -> WarehouseBusy:
         return WarehouseKeyError(
             f"{path} is not encrypted, but a key is configured ({KEY_FILE_VARIABLE}): rebuild "
             f"it with the key set (`famlink nightly`), or unset {KEY_FILE_VARIABLE}")
-    if "version number" in text or "storage version" in text:
-        return WarehouseKeyError(
-            f"{path} was written by another DuckDB version than {duckdb.__version__}: a "
-            f"warehouse built on DuckDB 2.0 must be rebuilt under 1.4.4 (`famlink nightly`)")
-    return WarehouseKeyError(f"{path} cannot be opened with the configured key "
-                             f"({type(exc).__name__})")
+    if "version number" in text:
+        return _other_version(path)
+    # the key is a variable, never in the statement, so DuckDB's first line cannot quote it
+    return WarehouseKeyError(f"{path} cannot be opened with the configured key: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -236,6 +241,8 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise _busy(path) from None
+            if "version number" in str(exc).lower():
+                raise _other_version(path) from None
             raise
         except duckdb.CatalogException as exc:
             if "encrypted" in str(exc).lower():

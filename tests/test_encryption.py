@@ -29,7 +29,7 @@ from linkage.warehouse import (
     encryption_available,
 )
 
-pytestmark = pytest.mark.skipif(
+needs_encryption = pytest.mark.skipif(
     not encryption_available(),
     reason=f"DuckDB {duckdb.__version__} cannot load httpfs from the duckdb-ext-httpfs package, "
            f"so it cannot write an encrypted warehouse: `make test-encryption` runs these "
@@ -106,6 +106,7 @@ def _versions(workdir: Path) -> list[Path]:
     return sorted((workdir / "versions").glob("*.duckdb"))
 
 
+@needs_encryption
 def test_the_nightly_run_publishes_encrypted_versions(published: Path, extracts: Path,
                                                       tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,6 +125,7 @@ def test_the_nightly_run_publishes_encrypted_versions(published: Path, extracts:
     assert SSN.encode() in _found([plain])
 
 
+@needs_encryption
 def test_a_reader_with_the_key_reads_it(published: Path, key_file: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from linkage.cli import cli
@@ -156,6 +158,7 @@ def test_a_reader_with_the_key_reads_it(published: Path, key_file: Path,
         assert changes(db, name).previous_run == _versions(published)[0].stem
 
 
+@needs_encryption
 def test_without_the_key_or_with_another_the_message_says_so(
         published: Path, key_file: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,6 +182,7 @@ def test_without_the_key_or_with_another_the_message_says_so(
     assert result.exit_code != 0 and "does not open it" in result.output
 
 
+@needs_encryption
 def test_a_plain_warehouse_is_not_opened_with_a_key(tmp_path: Path, key_file: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     plain = tmp_path / "plain.duckdb"
@@ -188,6 +192,7 @@ def test_a_plain_warehouse_is_not_opened_with_a_key(tmp_path: Path, key_file: Pa
         connect(plain)
 
 
+@needs_encryption
 @pytest.mark.parametrize("encrypted", [True, False], ids=["with a key", "without (control)"])
 def test_the_wal_and_spill_files(encrypted: bool, key_file: Path, tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
@@ -218,6 +223,7 @@ def test_the_wal_and_spill_files(encrypted: bool, key_file: Path, tmp_path: Path
 
 def test_a_key_file_others_may_read_is_refused(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """On any DuckDB: the key file is checked before anything is opened."""
     for mode in (0o644, 0o640, 0o604, 0o660):
         key_file = _key_file(tmp_path / oct(mode), mode)
         monkeypatch.setenv(KEY_FILE_VARIABLE, str(key_file))
@@ -237,6 +243,7 @@ def test_a_key_file_others_may_read_is_refused(tmp_path: Path,
     assert not (tmp_path / "famlink.duckdb").exists()
 
 
+@needs_encryption
 def test_without_httpfs_nothing_is_written_plain(key_file: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail closed: a key was asked for and encryption cannot be had."""
@@ -254,6 +261,7 @@ def test_without_httpfs_nothing_is_written_plain(key_file: Path, tmp_path: Path,
     assert not db.exists()
 
 
+@needs_encryption
 def test_a_second_writer_is_told_the_warehouse_is_busy(key_file: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The lock is taken by the ATTACH now; the message is the same. (A second writer in
@@ -272,3 +280,16 @@ def test_a_second_writer_is_told_the_warehouse_is_busy(key_file: Path, tmp_path:
         assert "is open in another process" in other.stdout, other.stderr[-2000:]
     finally:
         con.close()
+
+
+@pytest.mark.skipif(encryption_available(), reason="this DuckDB can encrypt: the tests above run")
+def test_a_key_without_the_encryption_extra_fails_closed(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default install (DuckDB 2.0, no extension packages): a configured key stops every
+    write, with the install to make, rather than writing a plain warehouse."""
+    key_file = _key_file(tmp_path / "keys")
+    monkeypatch.setenv(KEY_FILE_VARIABLE, str(key_file))
+    db = tmp_path / "famlink.duckdb"
+    with pytest.raises(WarehouseKeyError, match=r"pip install 'famlink\[encryption\]'"):
+        connect(db)
+    assert not db.exists()
