@@ -29,7 +29,7 @@ from linkage.pipeline import (
 )
 from linkage.publish.report import list_changes, run_report, write_run_report
 from linkage.publish.settings import load_publish_config
-from linkage.warehouse import WarehouseBusy
+from linkage.warehouse import WarehouseBusy, WarehouseKeyError
 from synthetic_data.generate import Summary, synthesize
 
 
@@ -48,6 +48,8 @@ def transient(_task: object, _task_run: object, state: object) -> bool:
     Never a bad extract or config: those fail the same way every time."""
     try:
         state.result()  # type: ignore[attr-defined]
+    except WarehouseKeyError:  # a wrong or missing key stays wrong
+        return False
     except (WarehouseBusy, TimeoutError, ConnectionError, InterruptedError):
         return True
     except OSError as exc:

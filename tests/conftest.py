@@ -24,6 +24,9 @@ os.environ["PREFECT_HOME"] = str(PREFECT_HOME)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+# A key in the developer's shell would make every warehouse of the suite encrypted (and, on
+# DuckDB 2.0, refused): the encryption tests set their own.
+os.environ.pop("FAMLINK_KEY_FILE", None)
 
 from synthetic_data.config import load_synthetic_config  # noqa: E402
 from synthetic_data.generate import synthesize  # noqa: E402

@@ -293,4 +293,7 @@ def test_only_what_may_pass_on_its_own_is_retried() -> None:
 
     assert retried(WarehouseBusy("held")) and retried(TimeoutError()) and retried(OSError(5, "io"))
     assert not retried(FileNotFoundError("gone")) and not retried(IngestError("bad file"))
+    from linkage.warehouse import WarehouseKeyError
+
+    assert not retried(WarehouseKeyError("wrong key"))
     assert not retried(ValueError("a bug"))
