@@ -7,6 +7,7 @@ must come back as one line naming the file, the key and the value, not as a trac
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -122,9 +123,17 @@ def _nesting(code: str, commas: bool) -> None:
         raise ValueError("a '(' is left open")
 
 
+@cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB of famlink's own for parsing: never DuckDB's default connection,
+    which a caller's `duckdb.sql(...)` may be using."""
+    return duckdb.connect()
+
+
 def _parsed(sql: str) -> dict:
     """DuckDB's parse of one SELECT statement (its own parser: what it accepts, it runs)."""
-    tree = json.loads(duckdb.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    rows = _parser().cursor().execute("SELECT json_serialize_sql(?)", [sql]).fetchall()
+    tree = json.loads(rows[0][0])
     if tree.get("error") or len(tree.get("statements", [])) != 1:
         message = str(tree.get("error_message", "not one SELECT")).splitlines()[0]
         raise ValueError(f"not valid SQL here: {message}")
