@@ -279,10 +279,9 @@ def print_evaluation(result: dict) -> None:
                       _fmt(r.get("true_pairs")))
     for name, r in result["name_origin"].items():
         table.add_row(f"name origin {name}", "", _fmt(r["recall"]), "", _fmt(r["true_pairs"]))
-    for name, r in result.get("families", {}).items():
-        if name != "family_sizes":
-            table.add_row(f"list {name}", _fmt(r["precision"]), _fmt(r["recall"]),
-                          _fmt(r["f1"]), _fmt(r["true"]))
+    for name, r in _list_scores(result.get("families", {})):
+        table.add_row(f"list {name}", _fmt(r["precision"]), _fmt(r["recall"]),
+                      _fmt(r["f1"]), _fmt(r["true"]))
     console.print(table)
     console.print(f"recall gap between name-origin groups: "
                   f"{_fmt(result['name_origin_recall_gap'])}")
@@ -293,6 +292,20 @@ def print_evaluation(result: dict) -> None:
                       f"{sizes['families_larger_than_any_true_one']} (of which "
                       f"{sizes['of_which_hold_a_wrongly_merged_person']} hold a wrongly "
                       f"merged person)")
+
+
+def _list_scores(scores: dict, prefix: str = "") -> list[tuple[str, dict]]:
+    """Each list's (or each kind's: alerts, referrals) score, flattened: ("alerts
+    family_in_shelter", {...}); the family sizes and skipped kinds are not scores."""
+    found = []
+    for name, r in scores.items():
+        if not isinstance(r, dict) or name == "family_sizes":
+            continue
+        if "precision" in r:
+            found.append((f"{prefix}{name}", r))
+        else:
+            found += _list_scores(r, f"{prefix}{name} ")
+    return found
 
 
 def _ci(value: float | None, interval: list[float] | None) -> str:

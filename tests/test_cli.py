@@ -292,3 +292,18 @@ def test_link_of_a_list_too_small_to_train_says_so_and_links_nothing(tmp_path: P
     again = _run("link", "--db", str(db))
     # the untrained model is not reused: the next run says the same
     assert "not trained" in " ".join((again.stdout + again.stderr).split())
+
+
+def test_evaluate_prints_every_list_and_alert_kind(published: Path, small: Path,
+                                                   tmp_path: Path) -> None:
+    """The accuracy table names each list and each kind of the lists that have kinds (alerts,
+    referrals): the demo's last screen."""
+    from linkage.cli import cli as famlink
+
+    result = CliRunner().invoke(famlink, ["evaluate", "--truth", str(small / "truth"), "--db",
+                                          str(published), "--out", str(tmp_path / "e.json")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    for name in ("list joint_families", "list paternity", "list referrals refer",
+                 "list referrals withdraw"):
+        assert name in text
