@@ -118,6 +118,7 @@ class Workdir:
         if wal.exists():  # DuckDB replays it beside its file
             os.replace(wal, target.with_name(target.name + ".wal"))
         os.replace(self.current_path, target)
+        target.chmod(0o400)  # published: never written again, readable by its owner only
         self.registry.add(run_id, target.name, os.getpid())
         self._point_to(run_id)
         self.registry.update(run_id, status="published", finished_at=now(), published_at=now(),
