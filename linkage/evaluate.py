@@ -150,8 +150,11 @@ def _pr(found: int, predicted: int, true: int, true_found: int | None = None) ->
             "recall": recall, "f1": _f1(precision, recall)}
 
 
-def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
-    """Families and the four marts against the truth's answers (truth/answers/*.csv)."""
+def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path,
+                      config: MartsConfig | None = None) -> dict:
+    """Families and the marts against the truth's answers (truth/answers/*.csv); `config`:
+    the marts config the lists were built with (default configs/marts.yaml), whose alert
+    window the alerts are scored in."""
     answers = {name: truth_file(truth, f"answers/{name}.csv") for name in (
         "joint_families", "absent_parents", "homeless_with_open_cw", "support_in_error")}
     con.execute(f"""
@@ -248,7 +251,7 @@ def evaluate_families(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
     result["family_sizes"] = {"largest_true_family": largest_true, "largest_family": largest,
                               "families_larger_than_any_true_one": bigger,
                               "of_which_hold_a_wrongly_merged_person": bigger_merged}
-    result.update(evaluate_alerts_and_lists(con, truth))
+    result.update(evaluate_alerts_and_lists(con, truth, config))
     return result
 
 
