@@ -140,10 +140,10 @@ def evaluate_links(truth: Path, db: Path, out: Path) -> dict:
     return result
 
 
-@task(name="gates and publish", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10,
-      retry_condition_fn=transient)
+@task(name="gates and publish", cache_policy=NO_CACHE)
 def gate_and_publish(run: Run, publish_config: str | None) -> Verdict:
-    """Publish the run if every gate passes (one rename), else hold it."""
+    """Publish the run if every gate passes (one rename), else hold it. Never retried: a
+    retry after the rename would work on a version that is already current."""
     logger = get_run_logger()
     verdict = finish(run, load_publish_config(publish_config), progress=logger.info)
     for gate in verdict.failed:

@@ -139,6 +139,33 @@ def test_killed_after_the_rename_the_run_is_published(
     assert Workdir(workdir).registry.get(name).status == "published"
 
 
+def test_an_error_after_the_rename_keeps_the_run_published(first_run: Path, population: Path,
+                                                            tmp_path: Path) -> None:
+    """Interrupted (Ctrl-C, a cancelled flow, a locked registry) just after the rename: the
+    run is current, so it stays, published; the next run starts from it."""
+    from linkage.pipeline import building, families_step, finish, ingest_step, link_step
+    from linkage.publish.settings import load_publish_config
+
+    workdir = tmp_path / "work"
+    shutil.copytree(first_run, workdir, symlinks=True)
+
+    def interrupt(message: str) -> None:
+        if message.endswith("is current"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), building(workdir) as run:
+        ingest_step(run.db, population)
+        link_step(run.db, decisions=run.decisions, decisions_as_of=run.decisions_as_of,
+                  reports=run.reports)
+        families_step(run.db)
+        finish(run, load_publish_config(), interrupt)
+    folder = Workdir(workdir)
+    assert folder.current_run() == run.run_id and (workdir / "famlink.duckdb").exists()
+    assert folder.registry.get(run.run_id).status == "published"
+    done = _run(workdir, population)
+    assert done.returncode == 0 and "published" in done.stdout, done.stderr[-2000:]
+
+
 def test_a_reader_keeps_its_version_and_never_blocks_a_run(first_run: Path, population: Path,
                                                           tmp_path: Path) -> None:
     workdir = tmp_path / "work"
@@ -297,3 +324,49 @@ def test_only_what_may_pass_on_its_own_is_retried() -> None:
 
     assert not retried(WarehouseKeyError("wrong key"))
     assert not retried(ValueError("a bug"))
+
+
+def test_a_held_run_built_from_a_version_no_longer_current_is_never_published(
+        first_run: Path, tmp_path: Path) -> None:
+    """Two runs held, both copied from the same version: once one is published, the other
+    lacks what it added (new ids, list history) and can no longer be published."""
+    from linkage.publish.workdir import PublishError
+
+    workdir = tmp_path / "work"
+    shutil.copytree(first_run, workdir, symlinks=True)
+    folder = Workdir(workdir)
+    with folder.exclusive():
+        first, _ = folder.begin()
+        folder.hold(first)
+        second, _ = folder.begin()
+        folder.hold(second)
+        folder.accept(first, keep=3, by="Analyst A", reason="checked")
+        with pytest.raises(PublishError):
+            folder.accept(second, keep=3, by="Analyst A", reason="checked")
+    assert folder.current_run() == first
+    assert not folder.version_path(second).exists()  # pruned: it can never be published
+
+
+def test_adopting_a_warehouse_keeps_what_its_log_held(tmp_path: Path) -> None:
+    """A plain warehouse whose last writes are still in its WAL: the version adopted, and
+    the copy the next run starts from, hold them."""
+    import duckdb as db
+
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    con = db.connect(str(workdir / "famlink.duckdb"))
+    con.execute("SET checkpoint_threshold = '1GB'")
+    con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    con.execute("INSERT INTO t VALUES (2)")
+    # leave the WAL behind, as a process killed before its checkpoint would
+    shutil.copy(workdir / "famlink.duckdb", tmp_path / "file")
+    shutil.copy(workdir / "famlink.duckdb.wal", tmp_path / "wal")
+    con.close()
+    shutil.copy(tmp_path / "file", workdir / "famlink.duckdb")
+    shutil.copy(tmp_path / "wal", workdir / "famlink.duckdb.wal")
+    folder = Workdir(workdir)
+    with folder.exclusive():
+        folder.reconcile()
+        _, path = folder.begin()
+    with db.connect(str(path), read_only=True) as copy:
+        assert copy.execute("SELECT count(*) FROM t").fetchall()[0][0] == 2

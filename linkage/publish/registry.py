@@ -26,7 +26,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,
     version TEXT NOT NULL, pid INTEGER, metrics TEXT, gates TEXT, error TEXT,
-    published_at TEXT, published_by TEXT, reason TEXT)"""
+    published_at TEXT, published_by TEXT, reason TEXT, base TEXT)"""
 
 
 def now() -> str:
@@ -47,6 +47,7 @@ class RunRecord:
     published_at: str | None
     published_by: str | None
     reason: str | None
+    base: str | None = None  # the run whose version this one started from
 
     @property
     def failed_gates(self) -> list[dict]:
@@ -64,12 +65,15 @@ class Registry:
             self.path.chmod(0o600)
         con.execute("PRAGMA journal_mode = WAL")
         con.execute(_SCHEMA)
+        if "base" not in {row[1] for row in con.execute("PRAGMA table_info(runs)")}:
+            con.execute("ALTER TABLE runs ADD COLUMN base TEXT")  # a registry from before it
         return con
 
-    def add(self, run_id: str, version: str, pid: int) -> None:
+    def add(self, run_id: str, version: str, pid: int, base: str | None = None) -> None:
+        """Register a run under way; `base`: the run whose version it was copied from."""
         with closing(self._connect()) as con:
-            con.execute("INSERT INTO runs (run_id, started_at, status, version, pid) "
-                        "VALUES (?, ?, 'building', ?, ?)", [run_id, now(), version, pid])
+            con.execute("INSERT INTO runs (run_id, started_at, status, version, pid, base) "
+                        "VALUES (?, ?, 'building', ?, ?, ?)", [run_id, now(), version, pid, base])
 
     def update(self, run_id: str, **fields: object) -> None:
         """Set `fields` of a run (dicts and lists stored as JSON)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -26,7 +27,9 @@ from datetime import datetime
 from pathlib import Path
 
 from linkage.publish.registry import Registry, now
+from linkage.warehouse import connect
 
+LOG = logging.getLogger("famlink.publish")
 WAREHOUSE = "famlink.duckdb"
 Progress = Callable[[str], None]
 
@@ -114,9 +117,11 @@ class Workdir:
         run_id = datetime.fromtimestamp(self.current_path.stat().st_mtime).strftime(
             "%Y%m%dT%H%M%S") + "-adopted"
         target = self.version_path(run_id)
-        wal = self.current_path.with_name(WAREHOUSE + ".wal")
-        if wal.exists():  # DuckDB replays it beside its file
-            os.replace(wal, target.with_name(target.name + ".wal"))
+        if self.current_path.with_name(WAREHOUSE + ".wal").exists():
+            # fold what the log holds into the file: runs copy the file alone
+            con = connect(self.current_path)
+            con.execute("CHECKPOINT")
+            con.close()
         os.replace(self.current_path, target)
         target.chmod(0o400)  # published: never written again, readable by its owner only
         self.registry.add(run_id, target.name, os.getpid())
@@ -137,8 +142,8 @@ class Workdir:
         file for the first run. Call under `exclusive`, after `reconcile`."""
         run_id = self.new_run_id()
         path = self.version_path(run_id)
-        self.registry.add(run_id, path.name, os.getpid())
         current = self.current_run()
+        self.registry.add(run_id, path.name, os.getpid(), base=current)
         if current is not None:
             if progress:
                 progress(f"copying the current version ({current}) to start from")
@@ -168,7 +173,12 @@ class Workdir:
             progress(f"{run_id} is current")
         self.registry.update(run_id, status="published", finished_at=now(), published_at=now(),
                              published_by=by, reason=reason)
-        return self.prune(keep)
+        try:
+            return self.prune(keep)
+        except OSError as exc:  # an old version left on disk is no reason to fail a run
+            LOG.warning("could not remove old versions (%s): the next run tries again",
+                        type(exc).__name__)
+            return []
 
     def accept(self, run_id: str, keep: int, by: str, reason: str) -> list[str]:
         """Publish a held run: an analyst looked at the failed gates and accepts it."""
@@ -181,6 +191,10 @@ class Workdir:
         if self._older_than_current(run_id):
             raise PublishError(f"run {run_id} is older than the current version "
                                f"({self.current_run()}): publishing it would go back in time")
+        if run.base != self.current_run():
+            raise PublishError(f"run {run_id} was built from {run.base or 'nothing'}, not from "
+                               f"the current version ({self.current_run()}): what that "
+                               f"version added (ids, history) is not in it; run again")
         if not by.strip() or not reason.strip():
             raise PublishError("publishing a held run needs --by (your name) and --reason")
         return self.publish(run_id, keep, by.strip(), reason.strip())
@@ -195,7 +209,13 @@ class Workdir:
         self.registry.update(run_id, status="held", finished_at=now())
 
     def fail(self, run_id: str, error: str) -> None:
-        """A run whose step raised: its partial version deleted, its error kept."""
+        """A run whose step raised: its partial version deleted, its error kept. A run the
+        link already names was published (the rename is what publishes: something raised
+        after it, in the registry or the pruning): it stays, as published."""
+        if self.current_run() == run_id:
+            self.registry.update(run_id, status="published", finished_at=now(),
+                                 published_at=now())
+            return
         self._remove_files(run_id)
         self.registry.update(run_id, status="failed", finished_at=now(), error=error)
 
@@ -205,7 +225,10 @@ class Workdir:
         current = self.current_run()
         published = [r.run_id for r in self.registry.runs("published")]
         old = [r for r in published[keep:] if r != current]
-        old += [r.run_id for r in self.registry.runs("held") if self._older_than_current(r.run_id)]
+        # held runs that can no longer be published: older than the current version, or
+        # built from another
+        old += [r.run_id for r in self.registry.runs("held")
+                if self._older_than_current(r.run_id) or r.base != current]
         for run_id in old:
             self._remove_files(run_id)
             self.registry.update(run_id, status="removed")
