@@ -134,3 +134,46 @@ def test_files_the_cli_writes_are_private(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     modes = {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "s").rglob("*")}
     assert modes <= {"0o600", "0o700"}, modes
+
+
+def test_a_burst_of_guesses_cannot_pass_the_lockout(db: Path, monkeypatch: pytest.MonkeyPatch
+                                                    ) -> None:
+    """Guesses sent at once: only as many as the lockout allows are checked against the hash,
+    and the right password among the later ones does not log in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import linkage.access.users as users_module
+    from linkage.access.settings import load_access_config
+    from linkage.access.users import Users
+
+    checked = []
+    real = users_module._verify
+    monkeypatch.setattr(users_module, "_verify",
+                        lambda password, stored: checked.append(1) or real(password, stored))
+    store = Users(stores(db)[0], load_access_config())
+    guesses = ["wrong guess %d!" % i for i in range(19)] + [PASSWORD]
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda p: store.login("cw_liaison", p), guesses))
+    assert len(checked) == 5  # configs/access.yaml: lockout.failures
+    assert results[-1] is None or results.count(None) >= 19
+
+
+def test_an_unknown_name_costs_one_hash_like_a_known_one(db: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    import hashlib
+
+    import linkage.access.users as users_module
+    from linkage.access.settings import load_access_config
+    from linkage.access.users import Users
+
+    store = Users(stores(db)[0], load_access_config())
+    users_module._unknown_user_hash()  # made once, before the attempts
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(users_module.hashlib, "scrypt",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    store.login("admin", "wrong password!!")
+    known = len(calls)
+    store.login("nobody_here", "wrong password!!")
+    assert len(calls) - known == known == 1

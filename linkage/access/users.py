@@ -13,6 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from linkage.access.settings import ROLES, SYSTEMS, AccessConfig, User
@@ -47,6 +48,13 @@ def _verify(password: str, stored: str) -> bool:
     found = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt),
                            **{**SCRYPT, "n": int(n)})
     return hmac.compare_digest(found.hex(), digest)
+
+
+@cache
+def _unknown_user_hash() -> str:
+    """A hash to check a password against when the user name is unknown: the same work as
+    for a known one (made once, not on each attempt)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _token_hash(token: str) -> str:
@@ -85,28 +93,27 @@ class Users:
             con.execute("DELETE FROM sessions WHERE username = ?", [username])
         return User(username, role, tuple(agencies))
 
-    def locked(self, username: str) -> bool:
+    def login(self, username: str, password: str) -> tuple[str, Session] | None:
+        """A new session token for a right password (None otherwise, the failure counted).
+        A locked user name gets None even with the right password.
+
+        Each attempt is counted as a failure before its password is checked, in the same
+        transaction that reads the count (SQLite's write lock serialises them): guesses sent
+        at once cannot all pass the lockout while the slow hash runs."""
         since = (datetime.now() - timedelta(minutes=self.config.lockout.minutes)) \
             .isoformat(sep=" ", timespec="seconds")
         with self._open() as con:
             failed = con.execute("SELECT count(*) FROM failures WHERE username = ? AND at >= ?",
                                  [username, since]).fetchone()[0]
-        return failed >= self.config.lockout.failures
-
-    def login(self, username: str, password: str) -> tuple[str, Session] | None:
-        """A new session token for a right password (None otherwise, the failure counted).
-        A locked user name gets None even with the right password."""
-        if self.locked(username):
-            return None
-        with self._open() as con:
+            if failed >= self.config.lockout.failures:
+                return None
+            con.execute("INSERT INTO failures VALUES (?, ?)", [username, now()])
             row = con.execute("SELECT role, agencies, password FROM users WHERE username = ? "
                               "AND NOT disabled", [username]).fetchone()
-        # hash even for an unknown name, so that timing does not tell which names exist
-        ok = _verify(password, row[2] if row else hash_password("-" * 12))
+        # one hash whether or not the name exists, so that timing does not tell which do
+        if not (_verify(password, row[2] if row else _unknown_user_hash()) and row):
+            return None
         with self._open() as con:
-            if not (row and ok):
-                con.execute("INSERT INTO failures VALUES (?, ?)", [username, now()])
-                return None
             con.execute("DELETE FROM failures WHERE username = ?", [username])
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
