@@ -111,7 +111,10 @@ def test_decisions_are_append_only_and_private(warehouse: Path) -> None:
     record(store, Decision("cw:0002", "cw:0001", "no_match", "Liaison A", "twins"))
     with open_store(store) as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        for sql in ("UPDATE decisions SET decision = 'match'", "DELETE FROM decisions"):
+        for sql in ("UPDATE decisions SET decision = 'match'", "DELETE FROM decisions",
+                    "INSERT OR REPLACE INTO decisions (seq, record_id_l, record_id_r, decision, "
+                    "reviewer, note, at) VALUES (1, 'cw:0001', 'cw:0002', 'match', 'X', '', "
+                    "'2025-01-01 00:00:00')"):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                 con.execute(sql)
         with pytest.raises(sqlite3.IntegrityError):  # the store's own guard, not only famlink's

@@ -102,7 +102,9 @@ def test_the_audit_trail_is_append_only(db: Path) -> None:
 
     login(client(db), "admin")
     con = sqlite3.connect(stores(db)[1])
-    for statement in ("UPDATE audit SET username = 'someone else'", "DELETE FROM audit"):
+    for statement in ("UPDATE audit SET username = 'someone else'", "DELETE FROM audit",
+                      "INSERT OR REPLACE INTO audit VALUES (1, '', 'x', '', 'login', '', '', '')",
+                      "REPLACE INTO audit VALUES (1, '', 'x', '', 'login', '', '', '')"):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             con.execute(statement)
 
@@ -151,7 +153,7 @@ def test_a_burst_of_guesses_cannot_pass_the_lockout(db: Path, monkeypatch: pytes
     monkeypatch.setattr(users_module, "_verify",
                         lambda password, stored: checked.append(1) or real(password, stored))
     store = Users(stores(db)[0], load_access_config())
-    guesses = ["wrong guess %d!" % i for i in range(19)] + [PASSWORD]
+    guesses = [f"wrong guess {i}!" for i in range(19)] + [PASSWORD]
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(lambda p: store.login("cw_liaison", p), guesses))
     assert len(checked) == 5  # configs/access.yaml: lockout.failures

@@ -24,6 +24,11 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+-- REPLACE deletes the row it conflicts with without firing the delete trigger: an insert
+-- naming a seq already used is refused (a new row's seq is -1 here)
+CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit
+WHEN NEW.seq > 0 AND NEW.seq <= (SELECT coalesce(max(seq), 0) FROM audit)
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 """
 COLUMNS = ("seq", "at", "username", "role", "action", "target", "detail", "client")
 

@@ -94,6 +94,11 @@ def _schema_sql() -> list[str]:
         f"BEGIN {refuse} END",
         f"CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions "
         f"BEGIN {refuse} END",
+        # REPLACE deletes the row it conflicts with without firing the delete trigger: an
+        # insert naming a seq already used is refused (a new row's seq is -1 here)
+        f"CREATE TRIGGER IF NOT EXISTS decisions_no_replace BEFORE INSERT ON decisions "
+        f"WHEN NEW.seq > 0 AND NEW.seq <= (SELECT coalesce(max(seq), 0) FROM decisions) "
+        f"BEGIN {refuse} END",
         # legacy logs already imported, by file name: each is imported once
         "CREATE TABLE IF NOT EXISTS imported (source TEXT PRIMARY KEY, decisions INTEGER, "
         "at TEXT NOT NULL)"]
