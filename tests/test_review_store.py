@@ -48,6 +48,7 @@ import linkage.cli
 from linkage.cli import cli
 linkage.cli._linkage_config = functools.cache(linkage.cli._linkage_config)
 db, who, first, start = sys.argv[1:]
+Path(f"{start}.{first}").touch()  # imported, ready
 while not Path(start).exists():
     time.sleep(0.005)
 for i in range(int(first), int(first) + 200):
@@ -78,7 +79,10 @@ def test_two_liaisons_recording_200_decisions_each_at_once_keep_all_400(
                                   str(start)], cwd=ROOT, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True)
                 for who, first in (("Liaison A", "0"), ("Liaison B", "200"))]
-    time.sleep(1.0)  # both have imported famlink and wait at the line
+    ready = [Path(f"{start}.{first}") for first in ("0", "200")]
+    deadline = time.monotonic() + 120
+    while not all(path.exists() for path in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)  # both have imported famlink and wait at the line, however slowly
     start.touch()
     for liaison in liaisons:
         assert liaison.wait(timeout=300) == 0, liaison.stderr.read()[-2000:]
