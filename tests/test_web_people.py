@@ -296,3 +296,19 @@ def test_new_rows_are_marked_against_the_previous_version(published: Path,
     assert "(1 gone)" in page.text
     rows = list(csv.DictReader(io.StringIO(_download(c, "joint_families", "csv").text)))
     assert sorted(r["family_id"] for r in rows if r["new"] == "yes") == sorted(dropped)
+
+
+def test_a_lists_triage_shows_only_where_its_evidence_would(published: Path,
+                                                            tmp_path: Path) -> None:
+    """Supportive housing's priority rules read CW details (a child removed, the case goal):
+    HMIS program staff, who do not see CW details, get neither the priority, its reason nor
+    the priority filter; the row's status (a hash of all of it) neither."""
+    from webapp_helpers import logged_in, web_workdir
+
+    db = web_workdir(published, tmp_path)
+    staff = logged_in(db, "hmis_staff").get("/lists/supportive_housing_eligible")
+    assert staff.status_code == 200
+    assert "reunification as the case goal" not in staff.text
+    assert 'name="priority"' not in staff.text
+    admin = logged_in(db, "admin").get("/lists/supportive_housing_eligible")
+    assert "reunification as the case goal" in admin.text or "a child removed" in admin.text

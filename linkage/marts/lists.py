@@ -80,6 +80,26 @@ def all_of(*rules: Rule) -> Rule:
     return Rule(lambda a: all(r.visible(a) for r in rules), cell)
 
 
+def _tracked(columns: dict[str, Rule]) -> dict[str, Rule]:
+    """A list's columns plus its triage and history: `priority` and `priority_reason` come
+    from rules over the same evidence as `why` (configs/marts.yaml: a child removed, the case
+    goal), so they show only where `why` would; `status` (new, changed) compares a hash of the
+    whole row, so it shows only to a viewer who sees every field of it (a row "changed"
+    while every visible cell is the same would tell of a hidden change)."""
+    evidence = columns.get("why")
+    tracked = dict(columns)
+    if evidence is not None:
+        tracked |= {"priority": evidence, "priority_reason": evidence}
+
+    def status(a: Access, row: dict, v: Any) -> Any:  # each column judged on its own value
+        hidden = any(rule.cell(a, row, row.get(name)) is HIDDEN
+                     for name, rule in columns.items())
+        return HIDDEN if hidden else v
+
+    every = Rule(lambda a: all(rule.visible(a) for rule in columns.values()), status)
+    return tracked | {"first_listed": own(), "status": every}
+
+
 def identity() -> Rule:
     """A person's name or birth date: drawn from any of their records, so shown only to a
     viewer who sees identity in every system."""
@@ -193,14 +213,14 @@ LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
     ListSpec(
         "joint_families", "Families in two systems or more",
         "Families active in two systems or more, open child-welfare cases first.",
-        {"family_id": own(), "systems": each("exists", str), "n_systems": own(),
+        _tracked({"family_id": own(), "systems": each("exists", str), "n_systems": own(),
          "n_persons": own(), "open_cw_case": of("cases", "cw"),
          "members": Rule(lambda a: True, _members),
          "open_cases": each("cases", _prefix),
          "latest_by_system": each("dates", lambda x: x["system"]),
          "records": each("exists", _prefix),
          "first_seen": of("dates", *SYSTEMS), "last_seen": of("dates", *SYSTEMS),
-         "oversized": own(), "first_listed": own(), "status": own()},
+         "oversized": own()}),
         key=key_sql("joint_families"),
         order="open_cw_case DESC, n_systems DESC, last_seen DESC, family_id",
         filters=(
@@ -217,7 +237,7 @@ LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
         "A child on a CW case whose parent is on none of the child's CW cases: one row per "
         "child and parent, the best sighting of the parent in the other systems first, every "
         "sighting ranked in `sightings`.",
-        {"cw_case_id": of("cases", "cw"), "cw_case_ids": of("cases", "cw"),
+        _tracked({"cw_case_id": of("cases", "cw"), "cw_case_ids": of("cases", "cw"),
          "cw_county_fips": of("cases", "cw"), "family_id": own(),
          "child_person_id": own(), "child_name": identity(), "child_dob": identity(),
          "parent_person_id": own(), "parent_name": identity(), "parent_dob": identity(),
@@ -231,7 +251,7 @@ LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
          "cs_names_a_father_cw_calls_alleged": of("cases", "cw", "cs"),
          "why": all_of(of("cases", "cw"), of_row("cases", "named_by"),
                        of_row("dates", "found_in")),
-         "priority": own(), "priority_reason": own(), "first_listed": own(), "status": own()},
+        }),
         key=key_sql("absent_parent_leads"),
         order="priority, cw_case_id, child_person_id, parent_person_id",
         filters=(
@@ -243,7 +263,8 @@ LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
         "supportive_housing_eligible", "Supportive housing eligible",
         "Families with an open CW case and literal homelessness in HMIS overlapping it, one "
         "row per family, most urgent first.",
-        {"family_id": own(), "cw_case_id": of("cases", "cw"), "cw_case_ids": of("cases", "cw"),
+        _tracked({
+         "family_id": own(), "cw_case_id": of("cases", "cw"), "cw_case_ids": of("cases", "cw"),
          "cw_county_fips": of("cases", "cw"), "cw_case_opened": of("dates", "cw"),
          "case_plan_goal": of("details", "cw"), "parent_name": identity(),
          "parent_dob": identity(), "parent_role": of("cases", "cw"),
@@ -257,8 +278,7 @@ LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
          "homeless_now": of("dates", "hmis"),
          "why": all_of(of("cases", "cw"), of("details", "cw", "hmis"),
                        of("dates", "cw", "hmis")),
-         # the list's own triage: why staff should act first (the rules: configs/marts.yaml)
-         "priority": own(), "priority_reason": own(), "first_listed": own(), "status": own()},
+        }),
         key=key_sql("supportive_housing_eligible"),
         order="priority, cw_case_opened, cw_case_id",
         filters=(_priority("supportive_housing_eligible"), STATUS),
@@ -269,7 +289,7 @@ LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
         "support_in_error", "Child support in error",
         "Support paid to a custodial parent while her child is in foster care: one row per "
         "CS order.",
-        {"cs_case_id": of("cases", "cs"), "cs_case_opened": of("dates", "cs"),
+        _tracked({"cs_case_id": of("cases", "cs"), "cs_case_opened": of("dates", "cs"),
          "custodial_person_id": own(), "custodial_name": identity(),
          "custodial_dob": identity(), "payer_name": identity(), "payer_dob": identity(),
          "child_name": identity(), "child_dob": identity(), "cw_case_id": of("cases", "cw"),
@@ -282,7 +302,7 @@ LISTS: dict[str, ListSpec] = {spec.name: spec for spec in (
                              "removal_date": of("dates", "cw"),
                              "removal_reason": of("details", "cw")}),
          "why": all_of(of("cases", "cs", "cw"), of("dates", "cw"), of("details", "cw")),
-         "priority": own(), "priority_reason": own(), "first_listed": own(), "status": own()},
+        }),
         key=key_sql("support_in_error"),
         order="priority, removal_date, cs_case_id",
         filters=(_priority("support_in_error"), STATUS),
