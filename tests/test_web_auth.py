@@ -65,6 +65,10 @@ def test_repeated_failures_lock_the_account(db: Path) -> None:
     assert login(c, "cs_liaison").headers["location"] == "/"  # another user is not locked
     actions = [e.action for e in Audit(stores(db)[1]).entries()]
     assert actions.count("login_failed") == 6 and "login" in actions
+    # a name that is no user's (a password typed into the wrong field) is not kept
+    login(c, "correct horse battery")
+    names = [e.username for e in Audit(stores(db)[1]).entries() if e.action == "login_failed"]
+    assert "correct horse battery" not in names and "(not a user name)" in names
 
 
 def test_roles_reach_only_their_pages(db: Path) -> None:

@@ -103,7 +103,10 @@ def create_app(db: Path, access_config: Path | None = None) -> FastAPI:
             return RedirectResponse("/login?stale=1", status_code=303)
         result = users_of(request).login(username.strip(), password)
         if result is None:
-            audit.record(username.strip()[:64], "", "login_failed", client=client_of(request))
+            # a name no user has is often a password typed into the wrong field: not kept
+            name = username.strip() if users_of(request).known(username.strip()) \
+                else "(not a user name)"
+            audit.record(name, "", "login_failed", client=client_of(request))
             return RedirectResponse("/login?failed=1", status_code=303)
         token, session = result
         audit.record(session.user.username, session.user.role, "login",

@@ -93,6 +93,13 @@ class Users:
             con.execute("DELETE FROM sessions WHERE username = ?", [username])
         return User(username, role, tuple(agencies))
 
+    def known(self, username: str) -> bool:
+        """Whether a user of that name exists (the audit keeps a failed login's name only
+        then)."""
+        with self._open() as con:
+            return con.execute("SELECT count(*) FROM users WHERE username = ?",
+                               [username]).fetchone()[0] > 0
+
     def login(self, username: str, password: str) -> tuple[str, Session] | None:
         """A new session token for a right password (None otherwise, the failure counted).
         A locked user name gets None even with the right password.
