@@ -4,8 +4,8 @@ The CLI's commands and the Prefect flow's tasks are thin layers over these funct
 opens its warehouse, does its work, closes it and says what it did; whatever calls it only
 shows the summary (a table in the terminal, a log line and an artifact in Prefect).
 
-A whole run (`famlink nightly`) is built inside `building`: its own warehouse version, copied
-from the current one, published by `finish` only when every gate of configs/publish.yaml
+A whole run (`famlink nightly`) is built inside `building`: its own warehouse version (a copy
+of the current one), published by `finish` only when every gate of configs/publish.yaml
 passes (linkage.publish).
 """
 

@@ -127,8 +127,8 @@ def find_persons(con: duckdb.DuckDBPyConnection, access: Access,
     may see), at most LIMIT, and whether there were more.
 
     The records each criterion matches come from one scan each; persons are then looked up
-    through the version's indexes (linkage.publish.indexes), a few hundred records at a time
-    from the criterion that matched fewest, and each candidate's other records checked
+    through the version's indexes (linkage.publish.indexes), a hundred records at a time,
+    starting with the criterion that matched fewest, and each candidate's other records checked
     against the other criteria, until more than LIMIT persons are found: a common surname
     costs one batch, not a join of thousands of ids against every person.
     """

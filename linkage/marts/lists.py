@@ -81,8 +81,8 @@ def all_of(*rules: Rule) -> Rule:
 
 
 def _tracked(columns: dict[str, Rule]) -> dict[str, Rule]:
-    """A list's columns plus its triage and history: `priority` and `priority_reason` come
-    from rules over the same evidence as `why` (configs/marts.yaml: a child removed, the case
+    """A list's columns plus its triage and history: `priority` and `priority_reason` are
+    decided by rules over the same evidence as `why` (configs/marts.yaml: a child removed, the case
     goal), so they show only where `why` would; `status` (new, changed) compares a hash of the
     whole row, so it shows only to a viewer who sees every field of it (a row "changed"
     while every visible cell is the same would tell of a hidden change)."""
