@@ -72,7 +72,7 @@ import sys, yaml
 from pathlib import Path
 from linkage.link.run import link
 from linkage.link.settings import LinkageConfig, load_linkage_config
-from linkage.warehouse import connect
+from linkage.warehouse import connect, use_resources
 data = load_linkage_config().model_dump()
 # the memory targets (issue 12: 1.5 GB at 1M records) are for DuckDB held to 1 GB; the shipped
 # default lets it take 80% of the machine, and the peers are not held either
@@ -81,7 +81,9 @@ if sys.argv[2] == "no-household":
     data["household"]["enabled"] = False
 config = LinkageConfig.model_validate(data)
 db = Path(sys.argv[1])
-summary = link(connect(db), db, config, retrain=True)
+con = connect(db)
+use_resources(con, db, config.resources.memory_limit, config.resources.temp_directory)
+summary = link(con, db, config, retrain=True)
 print(summary.seconds)
 """
 

@@ -30,7 +30,6 @@ from linkage.link.vectors import Scheme, build_sample, build_vectors, scheme_of
 from linkage.review.decisions import decisions_path, latest_seq, load_latest
 from linkage.review.queue import build_queue
 from linkage.stable_ids import assign_person_ids
-from linkage.warehouse import use_resources
 
 Progress = Callable[[str], None]
 
@@ -111,7 +110,6 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
             progress(message)
 
     con.execute("CREATE SCHEMA IF NOT EXISTS linked")
-    use_resources(con, db, config.resources.memory_limit, config.resources.temp_directory)
     check_sql(con, config, config_path)
     con.execute("CREATE TABLE IF NOT EXISTS linked.model (saved_at TIMESTAMP, model_key "
                 "VARCHAR, rounds JSON)")
