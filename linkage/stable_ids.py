@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import pyarrow as pa
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,8 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
         if cluster not in given and old_id not in used:
             given[cluster] = old_id
             used.add(old_id)
-    con.register("_inherited", pa.table({
-        "cluster": pa.array(list(given), pa.int64()),
-        key: pa.array(list(given.values()), pa.string())}))
+    con.register("_inherited", {"cluster": np.array(list(given), np.int64),
+                                key: np.array(list(given.values()), object)})
     # New ones: an id from their smallest member, in SQL; the rare id already taken (or drawn
     # twice) is salted in Python.
     con.execute(f"""

@@ -17,7 +17,6 @@ from datetime import date, datetime
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
 from linkage.families.open_groups import open_groups_sql
 from linkage.families.settings import MartsConfig
@@ -69,8 +68,8 @@ def _group_components(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> di
         keep = ~np.isin(person_node, np.fromiter(hubs, dtype=np.int64)) if hubs else \
             np.ones(len(person_node), bool)
         label = components(n_groups + n_people - 1, group_of_edge[keep], person_node[keep])
-        con.register("_label", pa.table({"gid": pa.array(np.arange(n_groups, dtype=np.int32)),
-                                         "family": pa.array(label[:n_groups].astype(np.int64))}))
+        con.register("_label", {"gid": np.arange(n_groups, dtype=np.int32),
+                                "family": label[:n_groups].astype(np.int64)})
         con.execute("CREATE OR REPLACE TEMP TABLE _family_of AS SELECT * FROM _label")
         con.unregister("_label")
         new_hubs = {row[0] for row in con.execute(f"""
@@ -83,8 +82,7 @@ def _group_components(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> di
         if new_hubs <= hubs:
             break
         hubs |= new_hubs
-    con.register("_hubs", pa.table({"pix": pa.array([h - n_groups for h in sorted(hubs)],
-                                                    pa.int32())}))
+    con.register("_hubs", {"pix": np.array([h - n_groups for h in sorted(hubs)], np.int32)})
     con.execute("CREATE OR REPLACE TEMP TABLE _hub_persons AS SELECT person_id FROM _pid "
                 "WHERE pix IN (SELECT pix FROM _hubs)")
     con.unregister("_hubs")

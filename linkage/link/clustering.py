@@ -16,8 +16,6 @@ from collections.abc import Callable
 
 import duckdb
 import numpy as np
-import pyarrow as pa
-from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -62,8 +60,8 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
     n = con.execute("SELECT coalesce(max(rid), 0) FROM linked.records").fetchall()[0][0]
     edges = con.execute("SELECT rid_l, rid_r, w FROM _edges").fetchnumpy()
     label = components(n, edges["rid_l"], edges["rid_r"])
-    con.register("_label", pa.table({"rid": pa.array(np.arange(n + 1, dtype=np.int32)),
-                                     "comp": pa.array(label.astype(np.int32))}))
+    con.register("_label", {"rid": np.arange(n + 1, dtype=np.int32),
+                            "comp": label.astype(np.int32)})
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _comp AS
         SELECT rid, comp FROM _label WHERE rid > 0
@@ -102,8 +100,8 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
     final = label.copy()
     if conflicts:
         final = _resolve(label, edges, conflicts)
-    con.register("_final", pa.table({"rid": pa.array(np.arange(n + 1, dtype=np.int32)),
-                                     "comp": pa.array(final.astype(np.int64))}))
+    con.register("_final", {"rid": np.arange(n + 1, dtype=np.int32),
+                            "comp": final.astype(np.int64)})
     con.execute("""
         CREATE OR REPLACE TABLE linked.clusters AS
         SELECT rid, min(rid) OVER (PARTITION BY comp) AS cluster FROM _final WHERE rid > 0
@@ -159,8 +157,8 @@ def _drop_ambiguous(con: duckdb.DuckDBPyConnection, margin: float) -> int:
     drop: set[tuple[int, int]] = set()
     for _, _, xs, ys, ws in rows:
         drop |= _losing_links(xs, ys, ws, margin)
-    con.register("_drop", pa.table({"rid_l": pa.array([x for x, _ in drop], pa.int32()),
-                                    "rid_r": pa.array([y for _, y in drop], pa.int32())}))
+    con.register("_drop", {"rid_l": np.array([x for x, _ in drop], np.int32),
+                           "rid_r": np.array([y for _, y in drop], np.int32)})
     con.execute("DELETE FROM _edges WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) "
                 "FROM _drop)")
     con.unregister("_drop")
@@ -172,6 +170,10 @@ def _losing_links(xs: list[int], ys: list[int], ws: list[float],
     """The links between two groups to drop: those the best one-to-one assignment does not
     keep, and those it keeps but could swap for another assignment within `margin` bits (the
     two twins; their mother's link stays)."""
+    # imported here: scipy.optimize takes a third of a second to import, and most runs on
+    # lists with no households never contend
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = sorted(set(xs)), sorted(set(ys))
     matrix = np.full((len(rows), len(cols)), _ABSENT)
     for x, y, w in zip(xs, ys, ws, strict=True):

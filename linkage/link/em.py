@@ -198,22 +198,21 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
                for c, k in enumerate(n_levels)]
     order = [[bool(r) and (ranked is None or ranked[c][i]) for i, r in enumerate(reached[c])]
              for c in range(len(n_levels))]
+    # Each comparison's levels as indexes into its m and u with a 1 appended: "no evidence"
+    # (-1) points at that 1, whose log is 0, so every pattern takes part without masks.
+    idx = [np.where(patterns[:, c] >= 0, patterns[:, c], k) for c, k in enumerate(n_levels)]
+    log_anchor = np.log(anchor / (1 - anchor)) if anchor is not None else 0.0
     history: list[float] = []
     converged = False
     iteration = 0
     while iteration < max_iterations:
         iteration += 1
-        log_m = np.zeros(len(counts))
-        log_u = np.zeros(len(counts))
-        terms = []  # each comparison's log Bayes factor per pattern
-        for c in range(len(n_levels)):
-            g = patterns[:, c]
-            seen = g >= 0
-            term = np.zeros(len(counts))
-            term[seen] = np.log(m[c][g[seen]]) - np.log(u[c][g[seen]])
-            terms.append(term)
-            log_m[seen] += np.log(m[c][g[seen]])
-            log_u[seen] += np.log(u[c][g[seen]])
+        # each comparison's log Bayes factor per pattern
+        log_m_c = [np.log(np.append(m[c], 1.0))[idx[c]] for c in range(len(n_levels))]
+        log_u_c = [np.log(np.append(u[c], 1.0))[idx[c]] for c in range(len(n_levels))]
+        terms = [lm - lu for lm, lu in zip(log_m_c, log_u_c, strict=True)]
+        log_m = np.sum(log_m_c, axis=0)
+        log_u = np.sum(log_u_c, axis=0)
         odds = np.log(lam) - np.log1p(-lam) + log_m - log_u
         a = np.log(lam) + log_m
         b = np.log1p(-lam) + log_u
@@ -226,16 +225,18 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
         new_lam = lam if fixed is not None else float((counts * post).sum() / counts.sum())
         new_lam = min(max(new_lam, floor), 1 - floor)
         change = abs(new_lam - lam)
+        non_match_mass = counts * (1 - post)
+        match_mass = counts * post
+        # how many comparisons argue against each pattern (a negative term)
+        against = np.sum([term < 0 for term in terms], axis=0)
         for c, k in enumerate(n_levels):
             if c in frozen:
                 continue
-            g = patterns[:, c]
-            seen = g >= 0
-            u_mass = np.bincount(g[seen], weights=(counts * (1 - post))[seen], minlength=k)
+            u_mass = np.bincount(idx[c], weights=non_match_mass, minlength=k + 1)[:k]
             u_mass = u_mass + u_prior_pairs * m[c]
             u_share = np.maximum(u_mass / max(u_mass.sum(), 1e-300), floor)
             u_share /= u_share.sum()
-            weight = post
+            weight = match_mass
             if anchor is not None:
                 # Matches judged without this comparison: a pair that the others make
                 # certain, and none of them argues against, tells what this one looks like
@@ -244,15 +245,11 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
                 # nor twins (first names differ) that sexes do. With errors independent
                 # from field to field, as the model assumes, the anchors' levels are
                 # distributed as all matches' are.
-                others_agree = np.ones(len(counts), bool)
-                for other, term in enumerate(terms):
-                    if other != c:
-                        others_agree &= term >= 0
-                sure = ((odds - terms[c] >= np.log(anchor / (1 - anchor))) & others_agree
-                        & (post > 0))
+                others_agree = against - (terms[c] < 0) == 0
+                sure = (odds - terms[c] >= log_anchor) & others_agree & (post > 0)
                 if (counts * sure).sum() >= MIN_ANCHOR_PAIRS:
-                    weight = sure.astype(np.float64)
-            m_mass = np.bincount(g[seen], weights=(counts * weight)[seen], minlength=k)
+                    weight = counts * sure
+            m_mass = np.bincount(idx[c], weights=weight, minlength=k + 1)[:k]
             m_share, first_of[c] = ordered_m(m_mass, u_share, prior_pairs, order[c])
             m_share = np.where(reached[c], np.maximum(m_share, floor), u_share)
             m_share = _fill_unreached(m_share, u_share, reached[c],

@@ -26,6 +26,17 @@ from linkage.link.vectors import HOUSEHOLD_LABELS, vectors_sql
 from linkage.warehouse import table_exists
 
 
+def has_households(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> bool:
+    """Whether any case or household holds two records or more (and at most
+    `max_group_size`). Without one (a person list, FEBRL), household evidence is "no
+    evidence" for every pair, and a round that weighs it changes no score: it is skipped."""
+    return bool(con.execute(f"""
+        SELECT count(*) FROM (SELECT gid FROM linked.memberships GROUP BY gid
+                              HAVING count(DISTINCT rid)
+                                     BETWEEN 2 AND {config.household.max_group_size}
+                              LIMIT 1)""").fetchall()[0][0])
+
+
 def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
     """Add household-proposed candidates to linked.candidates and linked.vectors, and the
     g_household level to every vector. Returns the number of candidates added."""

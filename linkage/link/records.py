@@ -15,7 +15,6 @@ from __future__ import annotations
 from functools import cache
 
 import duckdb
-import pyarrow as pa
 
 from linkage.link.settings import LinkageConfig
 from linkage.nicknames import nicknames_of
@@ -23,31 +22,31 @@ from linkage.warehouse import literal, quote
 
 
 @cache
-def _nickname_roots_table() -> pa.Table:
-    """The nickname roots as an Arrow table, built once per process (a run registers them
-    twice: to check the config's SQL, then to build the records)."""
+def _nickname_roots() -> tuple[list[str], list[list[str]]]:
+    """Each name and its roots, built once per process (a run registers them twice: to check
+    the config's SQL, then to build the records)."""
     roots: dict[str, set[str]] = {}
     for name, nicks in nicknames_of().items():
         roots.setdefault(name, {name})
         for nick in nicks:
             roots.setdefault(nick, {nick}).add(name)
     names = sorted(roots)
-    return pa.table({"name": pa.array(names, pa.string()),
-                     "roots": pa.array([sorted(roots[n]) for n in names],
-                                       pa.list_(pa.string()))})
+    return names, [sorted(roots[n]) for n in names]
 
 
 def register_nickname_roots(con: duckdb.DuckDBPyConnection) -> None:
     """Temp table nickname_roots(name, roots): the given names a name may stand for (itself
     and every name it is a nickname of). Nicknames are many-to-many (AL: Albert, Alfred,
     Alexander), so two names are the same given name when their roots overlap; a single
-    canonical form would miss half of those. Made once per connection."""
+    canonical form would miss half of those. Made once per connection, from two list
+    parameters (an Arrow table would import pandas: half a second of every run)."""
     if con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary "
                    "AND table_name = 'nickname_roots'").fetchall()[0][0]:
         return
-    con.register("_nickname_roots", _nickname_roots_table())
-    con.execute("CREATE OR REPLACE TEMP TABLE nickname_roots AS SELECT * FROM _nickname_roots")
-    con.unregister("_nickname_roots")
+    names, roots = _nickname_roots()
+    con.execute("CREATE OR REPLACE TEMP TABLE nickname_roots AS "
+                "SELECT unnest($1::VARCHAR[]) AS name, unnest($2::VARCHAR[][]) AS roots",
+                [names, roots])
 
 
 def tf_columns(config: LinkageConfig) -> list[str]:

@@ -22,7 +22,7 @@ from linkage.link.blocking import build_candidates
 from linkage.link.clustering import build_clusters
 from linkage.link.em import Model
 from linkage.link.explain import explain, model_spec, pooled_notes, waterfall_spec, write_charts
-from linkage.link.household import add_household_evidence
+from linkage.link.household import add_household_evidence, has_households
 from linkage.link.records import build_records
 from linkage.link.scoring import score, score_other_pairs, train
 from linkage.link.settings import LINKAGE_CONFIG, LinkageConfig, check_sql
@@ -139,7 +139,7 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     rounds.append(first)
     score(con, scheme, first, config)
     step("round_1", "household evidence")
-    if config.household.enabled:
+    if config.household.enabled and has_households(con, config):
         summary.candidates["household"] = add_household_evidence(con, config)
         scheme = scheme.with_household(config.household.exclusive)
         second = saved[1] if saved and len(saved) > 1 else fit_round(scheme, first)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
 from linkage.link.em import Model, fit, pattern_weights
 from linkage.link.settings import LinkageConfig
@@ -96,9 +95,8 @@ def score(con: duckdb.DuckDBPyConnection, scheme: Scheme, model: Model,
     """Write `out`: every pair of `vectors` with its match weight and probability."""
     pats, _ = patterns(con, scheme, vectors)
     weights = pattern_weights(model, pats)
-    table = pa.table({f"g_{n}": pa.array(pats[:, i], pa.int8())
-                      for i, n in enumerate(scheme.names)} | {"weight": pa.array(weights)})
-    con.register("_pattern_weights", table)
+    con.register("_pattern_weights", {f"g_{n}": pats[:, i].astype(np.int8)
+                                      for i, n in enumerate(scheme.names)} | {"weight": weights})
     keys = ", ".join(scheme.column(n) for n in scheme.names)
     con.execute(f"""
         CREATE OR REPLACE TABLE {out} AS
