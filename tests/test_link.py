@@ -286,3 +286,40 @@ def test_the_package_runs_without_splink() -> None:
     code = ("import sys, linkage.cli, linkage.link.run, linkage.link.explain, flows.nightly; "
             "sys.exit('splink' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def _union_find_partition(n: int, a: np.ndarray, b: np.ndarray) -> set[frozenset[int]]:
+    parent = list(range(n + 1))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        parent[root(x)] = root(y)
+    groups: dict[int, set[int]] = {}
+    for x in range(n + 1):
+        groups.setdefault(root(x), set()).add(x)
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.mark.parametrize("shape", ["random", "chain", "star", "none"])
+def test_connected_components_match_a_union_find(shape: str) -> None:
+    """famlink's NumPy components give the partition a plain union-find gives, whatever the
+    graph (long chains and stars are where label propagation is slowest to settle)."""
+    from linkage.link.clustering import components
+
+    n = 2_000
+    rng = np.random.default_rng(7)
+    a, b = {"random": (rng.integers(0, n + 1, 1_500), rng.integers(0, n + 1, 1_500)),
+            "chain": (np.arange(n)[::-1], np.arange(1, n + 1)[::-1]),
+            "star": (np.full(n, n // 2), np.delete(np.arange(n + 1), n // 2)),
+            "none": (np.array([], np.int64), np.array([], np.int64))}[shape]
+    label = components(n, a, b)
+    found: dict[int, set[int]] = {}
+    for node, comp in enumerate(label.tolist()):
+        found.setdefault(comp, set()).add(node)
+    assert {frozenset(g) for g in found.values()} == _union_find_partition(n, a, b)
+    assert (label <= np.arange(n + 1)).all()

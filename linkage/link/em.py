@@ -145,7 +145,7 @@ def _fill_unreached(m: np.ndarray, u: np.ndarray, reached: np.ndarray,
 
 
 def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list[list[str]],
-        *, max_iterations: int = 200, tolerance: float = 1e-7, match_share: float = 0.3,
+        *, max_iterations: int = 200, tolerance: float = 1e-6, match_share: float = 0.3,
         best_m: float = 0.9, floor: float = 1e-6, prior_pairs: float = 0.0,
         u_prior_pairs: float = 0.0, ranked: list[list[bool]] | None = None,
         anchor: float | None = None, fixed: Model | None = None,
@@ -224,7 +224,9 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
         history.append(float((counts * total).sum()))
         new_lam = lam if fixed is not None else float((counts * post).sum() / counts.sum())
         new_lam = min(max(new_lam, floor), 1 - floor)
-        change = abs(new_lam - lam)
+        # Converged when no weight moves: m and u of a level that all but no pair reaches can
+        # go on drifting together for hundreds of iterations while its weight stays put.
+        change = abs(np.log2(new_lam / (1 - new_lam)) - np.log2(lam / (1 - lam)))
         non_match_mass = counts * (1 - post)
         match_mass = counts * post
         # how many comparisons argue against each pattern (a negative term)
@@ -255,8 +257,8 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
             m_share = _fill_unreached(m_share, u_share, reached[c],
                                       ranked[c] if ranked else [True] * k)
             m_share /= m_share.sum()
-            change = max(change, float(np.abs(m_share - m[c]).max()),
-                         float(np.abs(u_share - u[c]).max()))
+            change = max(change, float(np.abs(np.log2(m_share / u_share)
+                                              - np.log2(m[c] / u[c])).max()))
             m[c], u[c] = m_share, u_share
         lam = new_lam
         if change < tolerance:

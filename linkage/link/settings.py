@@ -150,7 +150,8 @@ class Training(Strict):
     min_random_pairs: int = Field(default=100_000, ge=1000)
     seed: int = 42
     max_iterations: int = Field(default=200, ge=1)
-    tolerance: float = Field(default=1e-7, gt=0)
+    # EM stops when no weight (a level's, or the prior's) moves more than this many bits
+    tolerance: float = Field(default=1e-6, gt=0)
     # EM starts from these; they only need to order the classes right.
     initial_match_share: float = Field(default=0.5, gt=0, lt=1)  # among candidates
     initial_m_best_level: Probability = 0.9
