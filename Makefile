@@ -26,7 +26,7 @@ ENC_STAMP := $(ENC_VENV)/.installed
 $(ENC_STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(ENC_VENV)
 	$(ENC_VENV)/bin/pip install --quiet --upgrade pip
-	$(ENC_VENV)/bin/pip install --quiet -e '.[dev,encryption]'
+	$(ENC_VENV)/bin/pip install --quiet -e '.[test,encryption]'
 	touch $(ENC_STAMP)
 
 demo: $(STAMP)

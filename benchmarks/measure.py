@@ -6,24 +6,60 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 
+def _tree_rss_kb(root: int) -> int:
+    """The resident memory of process `root` and all its descendants, in KB (from /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
 def child(code: str, *args: str, python: str = sys.executable) -> tuple[float, int, str]:
     """Run `code` (or, when it ends in .py, that script) in a fresh interpreter:
-    (seconds, its peak RSS in MB, its stdout). Its stderr passes through (progress)."""
+    (seconds, peak RSS in MB, its stdout). Its stderr passes through (progress). The peak is
+    of the process and everything it starts (the Spark engine's JVM and Python workers),
+    sampled every 0.2 s, or the kernel's own peak of the process if that is higher."""
     command = [python, code, *args] if code.endswith(".py") else [python, "-c", code, *args]
     started = time.perf_counter()
     # from the project root, so that `-c` code imports the packages, not a file beside it
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
                             cwd=Path(__file__).resolve().parents[1])
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     out = proc.stdout.read() if proc.stdout else ""
+    done.set()
+    sampler.join()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
         raise RuntimeError(f"child failed ({status}): {' '.join(command[:3])}\n{out}")
-    return seconds, round(usage.ru_maxrss / 1024), out.strip()
+    return seconds, round(max(usage.ru_maxrss, peak[0]) / 1024), out.strip()
 
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -1,23 +1,32 @@
 """famlink at growing sizes on one machine: time and peak memory per step, and their slopes.
 
-    python benchmarks/scale.py --records 1000000 3000000 [10000000]
+    python benchmarks/scale.py --records 1000000 3000000 10000000 [--memory-limit 6GB]
+    python benchmarks/scale.py --records 1000000 --engine spark
 
 For each size: a person list from the independent generator (benchmarks/datasets/
 independent.py, written without reading famlink; three Parquet lists through their source
-YAMLs), then ingest, link and families and lists, each in a fresh process timed and measured
-for peak memory, with the shipped configs (memory: `resources.memory_limit: auto`). Accuracy
+YAMLs), then ingest, link, and families and lists, each in a fresh process timed and measured
+for peak memory (of the process and all it starts: Spark's JVM and Python workers), with the
+shipped configs but for two settings given here: `--memory-limit` (the steps'
+`resources.memory_limit`; the shipped `auto` lets DuckDB take 80% of the machine) and
+`--engine` (the link step's `engine.name`; Spark runs in local mode on this machine's cores).
+Each size's list comes from seed 1: every run and engine gets the same list. Accuracy
 (pairwise and cluster F1 against the list's truth) shows whether a larger list links as well.
-Writes benchmarks/results/scale.json: the sizes, each step's seconds and peak MB, and the
-growth of time and memory from one size to the next against the growth of the data.
+Writes benchmarks/results/scale.json (or scale-<engine>.json): the settings, the sizes, each
+step's seconds and peak MB, and the growth of time and memory from one size to the next
+against the growth of the data.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from datetime import date
 from pathlib import Path
+
+import yaml
 
 HERE = Path(__file__).resolve().parent
 # benchmarks/linkage.py bears the name of the package: import from the project root instead
@@ -25,30 +34,44 @@ HERE = Path(__file__).resolve().parent
 sys.path[sys.path.index(str(HERE))] = str(HERE.parent)
 
 from benchmarks.datasets import TRUTH_FILE, truth_accuracy  # noqa: E402
-from benchmarks.measure import INGEST, child, write_result  # noqa: E402
+from benchmarks.measure import child, write_result  # noqa: E402
+from linkage.link.settings import LINKAGE_CONFIG  # noqa: E402
 
+# one step on the warehouse argv[1], with the linkage config argv[3] (its resources, engine)
 _STEP = """
 import sys
 from pathlib import Path
-from linkage.pipeline import families_step, link_step
-db = Path(sys.argv[1])
-if sys.argv[2] == "link":
-    link_step(db, reports=db.parent / "reports")
+from linkage.pipeline import families_step, ingest_step, link_step
+db, step, config = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+if step == "ingest":
+    data = Path(sys.argv[4])
+    ingest_step(db, data, data / "sources", linkage_config=config)
+elif step == "link":
+    link_step(db, config, reports=db.parent / "reports")
 else:
-    families_step(db)
+    families_step(db, linkage_config=config)
 """
 
 
-def measure(records: int, work: Path) -> dict:
+def settings(memory_limit: str, engine: str, work: Path) -> Path:
+    """configs/linkage.yaml with this run's memory limit and engine."""
+    config = yaml.safe_load(LINKAGE_CONFIG.read_text())
+    config["resources"]["memory_limit"] = memory_limit
+    config["engine"]["name"] = engine
+    path = work / "linkage.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def measure(records: int, work: Path, config: Path) -> dict:
     from benchmarks.datasets import independent
 
     data = work / "data"
     independent.write(data, records, seed=1)
     db = work / "famlink.duckdb"
     steps = {}
-    for name, code, args in (("ingest", INGEST, [str(data), str(data / "sources")]),
-                             ("link", _STEP, ["link"]), ("families", _STEP, ["families"])):
-        seconds, peak, _ = child(code, str(db), *args)
+    for name in ("ingest", "link", "families"):
+        seconds, peak, _ = child(_STEP, str(db), name, str(config), str(data))
         steps[name] = {"seconds": round(seconds, 1), "peak_mb": peak}
         print(f"{records:,} records: {name} {seconds:.1f} s, {peak:,} MB", file=sys.stderr)
     import duckdb
@@ -66,18 +89,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, nargs="+", default=[1_000_000, 3_000_000])
+    parser.add_argument("--memory-limit", default="auto",
+                        help="resources.memory_limit for every step (default: auto)")
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     args = parser.parse_args()
     sizes = []
     for records in sorted(args.records):
         with tempfile.TemporaryDirectory(prefix="famlink-scale-") as tmp:
-            sizes.append(measure(records, Path(tmp)))
+            config = settings(args.memory_limit, args.engine, Path(tmp))
+            sizes.append(measure(records, Path(tmp), config))
     growth = [{"from": a["records"], "to": b["records"],
                "data_x": round(b["records"] / a["records"], 2),
                "time_x": round(b["seconds"] / a["seconds"], 2),
                "memory_x": round(b["peak_mb"] / a["peak_mb"], 2)}
               for a, b in zip(sizes, sizes[1:], strict=False)]
-    write_result("scale", {"benchmark": "scale", "measured": date.today().isoformat(),
-                           "engine": "duckdb", "sizes": sizes, "growth": growth})
+    name = "scale" if args.engine == "duckdb" else f"scale-{args.engine}"
+    write_result(name, {"benchmark": "scale", "measured": date.today().isoformat(),
+                        "engine": args.engine, "memory_limit": args.memory_limit,
+                        "machine": {"cpus": os.cpu_count()}, "sizes": sizes,
+                        "growth": growth})
 
 
 if __name__ == "__main__":

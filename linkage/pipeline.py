@@ -78,10 +78,12 @@ def _step(name: str, db: Path, linkage_config: Path | None = None
 
 def ingest_step(db: Path, extracts: Path, config_dir: Path | None = None,
                 settings_path: Path | None = None, only: list[str] | None = None,
-                progress: Progress | None = None) -> IngestSummary:
+                progress: Progress | None = None,
+                linkage_config: Path | None = None) -> IngestSummary:
     """Load the extracts into `db`. Raises IngestFailed (with the summary), after loading what
-    it could, when a source the run expected is missing or a file cannot be published."""
-    with _step("ingest", db) as con:
+    it could, when a source the run expected is missing or a file cannot be published.
+    `linkage_config`: whose `resources` apply (default: configs/linkage.yaml)."""
+    with _step("ingest", db, linkage_config) as con:
         return ingest(con, extracts, config_dir, progress=progress,
                       settings_path=settings_path, only=only)
 
@@ -103,11 +105,13 @@ class FamiliesSummary:
 
 
 def families_step(db: Path, config_path: Path | None = None,
-                  progress: Progress | None = None) -> FamiliesSummary:
-    """Group `db`'s persons into families, then build the lists staff act on."""
+                  progress: Progress | None = None,
+                  linkage_config: Path | None = None) -> FamiliesSummary:
+    """Group `db`'s persons into families, then build the lists staff act on.
+    `linkage_config`: whose `resources` apply (default: configs/linkage.yaml)."""
     config = load_marts_config(config_path)
     try:
-        with _step("families", db) as con:
+        with _step("families", db, linkage_config) as con:
             if not table_exists(con, "linked.persons"):
                 raise NotReady(f"{db} has no linked persons yet: run `famlink link` first")
             if progress:

@@ -324,7 +324,10 @@ def bulk_load(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether `table` ('schema.name', or a schema alone) is in the warehouse: the steps
-    run in order, and a later one says which to run first instead of failing in SQL."""
+    run in order, and a later one says which to run first instead of failing in SQL. On the
+    Spark engine's connection (linkage.engines.spark), whether it holds the table."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return con.has_table(table)
     schema, _, name = table.partition(".")
     return bool(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND (? = '' OR "

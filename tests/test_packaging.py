@@ -35,8 +35,15 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _declared() -> set[str]:
-    return {_canonical(re.match(r"[A-Za-z0-9._-]+", req)[0]) for req in PROJECT["dependencies"]}
+def _declared(extra: str | None = None) -> set[str]:
+    """The distributions pyproject requires, or those of one optional `extra`."""
+    requirements = PROJECT["optional-dependencies"][extra] if extra else PROJECT["dependencies"]
+    return {_canonical(re.match(r"[A-Za-z0-9._-]+", req)[0]) for req in requirements}
+
+
+# An optional part of the package and the extra that installs what it imports: it imports
+# those only inside functions, and says which extra to install when they are missing.
+OPTIONAL = {"linkage/engines/spark.py": "spark"}
 
 
 def _third_party_modules() -> dict[str, str]:
@@ -65,12 +72,31 @@ def _third_party_modules() -> dict[str, str]:
 
 def test_every_third_party_import_is_declared() -> None:
     """A module imported but not declared works in the developer's environment and fails on a
-    fresh machine (pydantic was one)."""
+    fresh machine (pydantic was one). The optional Spark engine may import its extra's
+    packages, inside its functions only: `import linkage.engines.spark` works without them."""
     providers = importlib.metadata.packages_distributions()
-    declared = _declared()
-    undeclared = {module: where for module, where in _third_party_modules().items()
-                  if not {_canonical(d) for d in providers.get(module, [module])} & declared}
+    undeclared = {}
+    for module, where in _third_party_modules().items():
+        distributions = {_canonical(d) for d in providers.get(module, [module])}
+        extra = OPTIONAL.get(where)
+        if distributions & _declared() or (extra and distributions & _declared(extra)
+                                           and module not in _top_level_imports(where)):
+            continue
+        undeclared[module] = where
     assert not undeclared, f"imported but not in pyproject's dependencies: {undeclared}"
+    assert "spark" in PROJECT["optional-dependencies"]["dev"][0]  # the tests run both engines
+
+
+def _top_level_imports(path: str) -> set[str]:
+    """The top-level packages module `path` imports when it is itself imported."""
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
 
 
 @pytest.fixture(scope="module")

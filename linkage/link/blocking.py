@@ -20,15 +20,16 @@ def _keyed(rule: BlockingRule) -> str:
     return f"SELECT * FROM (SELECT rid, {keys} FROM linked.records) WHERE {not_null}"
 
 
-def rule_pairs_sql(rule: BlockingRule, max_block_size: int) -> str:
-    """SQL for the (rid_l < rid_r) pairs one rule finds."""
+def rule_pairs_sql(rule: BlockingRule, max_block_size: int, n: int = 0) -> str:
+    """SQL for the (rid_l < rid_r) pairs one rule finds; `n` numbers its CTEs, which must
+    differ from rule to rule where an engine lifts them all into one WITH (Spark)."""
     keys = ", ".join(f"k{i}" for i in range(len(rule.keys)))
     return f"""
-        WITH keyed AS ({_keyed(rule)}),
-        usable AS (SELECT * FROM keyed
-                   QUALIFY count(*) OVER (PARTITION BY {keys}) <= {max_block_size})
+        WITH keyed_{n} AS ({_keyed(rule)}),
+        usable_{n} AS (SELECT * FROM keyed_{n}
+                       QUALIFY count(*) OVER (PARTITION BY {keys}) <= {max_block_size})
         SELECT DISTINCT l.rid AS rid_l, r.rid AS rid_r
-        FROM usable l JOIN usable r USING ({keys})
+        FROM usable_{n} l JOIN usable_{n} r USING ({keys})
         WHERE l.rid < r.rid"""
 
 
@@ -37,12 +38,14 @@ def build_candidates(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> d
     that finds it. Returns the number of pairs credited to each rule."""
     size = config.blocking.max_block_size
     found = " UNION ALL ".join(
-        f"SELECT rid_l, rid_r, {i} AS i FROM ({rule_pairs_sql(rule, rule.max_block_size or size)})"
+        f"SELECT rid_l, rid_r, {i} AS i "
+        f"FROM ({rule_pairs_sql(rule, rule.max_block_size or size, i)})"
         for i, rule in enumerate(config.blocking.rules))
-    names = ", ".join(f"'{rule.name}'" for rule in config.blocking.rules)
+    names = " ".join(f"WHEN {i} THEN '{rule.name}'"
+                     for i, rule in enumerate(config.blocking.rules))
     con.execute(f"""
         CREATE OR REPLACE TABLE linked.candidates AS
-        SELECT rid_l, rid_r, [{names}][min(i) + 1] AS rule
+        SELECT rid_l, rid_r, CASE min(i) {names} END AS rule
         FROM ({found}) GROUP BY rid_l, rid_r""")
     counts = dict(con.execute("SELECT rule, count(*) FROM linked.candidates GROUP BY rule")
                   .fetchall())

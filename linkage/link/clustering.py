@@ -47,6 +47,45 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             label = jumped
 
 
+def label_components(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table _label(rid, comp): every record and the component of `_edges` it is in.
+
+    On DuckDB the links come to Python (`components`: a few hundred MB at ten million
+    records). On any other engine they stay where they are: labels propagate in SQL, each
+    record taking the lowest label among its own, its neighbours' and its label's, until none
+    changes (a few rounds: a person's records are a handful of links apart)."""
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        n = con.execute("SELECT coalesce(max(rid), 0) FROM linked.records").fetchall()[0][0]
+        edges = con.execute("SELECT rid_l, rid_r FROM _edges").fetchnumpy()
+        label = components(n, edges["rid_l"], edges["rid_r"])
+        con.register("_labels", {"rid": np.arange(n + 1, dtype=np.int32),
+                                 "comp": label.astype(np.int64)})
+        con.execute("CREATE OR REPLACE TEMP TABLE _label AS "
+                    "SELECT rid, comp FROM _labels WHERE rid > 0")
+        con.unregister("_labels")
+        return
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _label AS
+        SELECT rid, CAST(rid AS BIGINT) AS comp FROM linked.records;
+        CREATE OR REPLACE TEMP TABLE _both AS
+        SELECT rid_l AS a, rid_r AS b FROM _edges UNION ALL SELECT rid_r, rid_l FROM _edges""")
+    changed = 1
+    while changed:
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _hooked AS
+            SELECT l.rid, least(l.comp, coalesce(min(n.comp), l.comp)) AS comp
+            FROM _label l LEFT JOIN _both e ON e.a = l.rid LEFT JOIN _label n ON n.rid = e.b
+            GROUP BY l.rid, l.comp;
+            CREATE OR REPLACE TEMP TABLE _jumped AS
+            SELECT x.rid, least(x.comp, y.comp) AS comp
+            FROM _hooked x JOIN _hooked y ON y.rid = x.comp""")
+        changed = con.execute("SELECT count(*) FROM _jumped j JOIN _label l ON l.rid = j.rid "
+                              "WHERE j.comp <> l.comp").fetchall()[0][0]
+        con.execute("CREATE OR REPLACE TEMP TABLE _label AS SELECT rid, comp FROM _jumped; "
+                    "DROP TABLE _hooked; DROP TABLE _jumped")
+    con.execute("DROP TABLE _both")
+
+
 def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
                    decisions: str | None = None,
                    rescore: Callable[[str, str], None] | None = None) -> dict[str, int]:
@@ -63,28 +102,26 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
                            "NULL::VARCHAR AS decision WHERE false)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
-        SELECT rid_l, rid_r, max(p) AS p, max(w) AS w FROM (
+        SELECT e.rid_l, e.rid_r, max(p) AS p, max(w) AS w FROM (
             SELECT rid_l, rid_r, match_probability AS p, match_weight AS w FROM linked.pairs
             WHERE match_probability >= {link}
             UNION ALL
-            SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), 2.0, 'infinity'::DOUBLE
-            FROM {decided} WHERE decision = 'match')
-        WHERE (rid_l, rid_r) NOT IN (SELECT (least(rid_l, rid_r), greatest(rid_l, rid_r))
-                                     FROM {decided} WHERE decision = 'no_match')
-        GROUP BY ALL""")
+            SELECT least(rid_l, rid_r) AS rid_l, greatest(rid_l, rid_r) AS rid_r, 2.0 AS p,
+                   CAST('infinity' AS DOUBLE) AS w
+            FROM {decided} WHERE decision = 'match') e
+        ANTI JOIN (SELECT least(rid_l, rid_r) AS rid_l, greatest(rid_l, rid_r) AS rid_r
+                   FROM {decided} WHERE decision = 'no_match') n
+          ON n.rid_l = e.rid_l AND n.rid_r = e.rid_r
+        GROUP BY e.rid_l, e.rid_r""")
     ambiguous = 0
     if config.clustering.distinct_within_group:
         ambiguous = _drop_ambiguous(con, config.clustering.ambiguity_margin)
-    n = con.execute("SELECT coalesce(max(rid), 0) FROM linked.records").fetchall()[0][0]
-    edges = con.execute("SELECT rid_l, rid_r, w FROM _edges").fetchnumpy()
-    label = components(n, edges["rid_l"], edges["rid_r"])
-    con.register("_label", {"rid": np.arange(n + 1, dtype=np.int32),
-                            "comp": label.astype(np.int32)})
+    links = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
+    label_components(con)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _comp AS
-        SELECT rid, comp FROM _label WHERE rid > 0
-          AND comp IN (SELECT comp FROM _label GROUP BY comp HAVING count(*) > 1)""")
-    con.unregister("_label")
+        SELECT rid, comp FROM _label
+        WHERE comp IN (SELECT comp FROM _label GROUP BY comp HAVING count(*) > 1)""")
     within_group = ""
     if config.clustering.distinct_within_group:
         within_group = f"""
@@ -115,18 +152,25 @@ def build_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
             {within_group}) k
         JOIN _comp c1 ON c1.rid = k.x JOIN _comp c2 ON c2.rid = k.y
         WHERE c1.comp = c2.comp""").fetchall()
-    final = label.copy()
+    moved: dict[int, int] = {}
     if conflicts:
-        final = _resolve(label, edges, conflicts)
-    con.register("_final", {"rid": np.arange(n + 1, dtype=np.int32),
-                            "comp": final.astype(np.int64)})
+        bad = sorted({comp for comp, _, _ in conflicts})
+        inside = con.execute(f"""
+            SELECT e.rid_l, e.rid_r, e.w FROM _edges e JOIN _comp c ON c.rid = e.rid_l
+            WHERE c.comp IN ({', '.join(str(int(comp)) for comp in bad)})""").fetchnumpy()
+        moved = _resolve(inside, conflicts)
+    # records a conflict moved take a component key of their own: negative, so no clash
+    con.register("_moved", {"rid": np.array(list(moved), np.int64),
+                            "comp": np.array(list(moved.values()), np.int64)})
     con.execute("""
         CREATE OR REPLACE TABLE linked.clusters AS
-        SELECT rid, min(rid) OVER (PARTITION BY comp) AS cluster FROM _final WHERE rid > 0
+        SELECT rid, min(rid) OVER (PARTITION BY comp) AS cluster FROM (
+            SELECT l.rid, coalesce(m.comp, l.comp) AS comp
+            FROM _label l LEFT JOIN _moved m ON m.rid = l.rid)
         ORDER BY rid""")
-    con.unregister("_final")
-    con.execute("DROP TABLE _edges; DROP TABLE _comp")
-    return {"links": len(edges["rid_l"]), "ambiguous_links_dropped": ambiguous,
+    con.unregister("_moved")
+    con.execute("DROP TABLE _edges; DROP TABLE _comp; DROP TABLE _label")
+    return {"links": links, "ambiguous_links_dropped": ambiguous,
             "components_with_conflicts": len({c for c, _, _ in conflicts}),
             "conflicting_pairs": len(conflicts)}
 
@@ -158,10 +202,11 @@ def _drop_ambiguous(con: duckdb.DuckDBPyConnection, margin: float) -> int:
 
     Returns the number of links dropped."""
     rows = con.execute("""
-        WITH e AS (SELECT rid_l AS x, rid_r AS y, w FROM _edges WHERE isfinite(w)),
+        WITH e AS (SELECT rid_l AS x, rid_r AS y, w FROM _edges
+                   WHERE w < CAST('infinity' AS DOUBLE)),
         snap AS (  -- a group at one moment: its members then are different people
             SELECT DISTINCT rid, gid::BIGINT * 100000
-                   + coalesce(start_date - DATE '1900-01-01', 99999) AS g
+                   + coalesce(date_diff('day', DATE '1900-01-01', start_date), 99999) AS g
             FROM linked.memberships),
         cross_links AS (
             SELECT sx.g AS gx, sy.g AS gy, e.x, e.y, e.w FROM e
@@ -177,8 +222,8 @@ def _drop_ambiguous(con: duckdb.DuckDBPyConnection, margin: float) -> int:
         drop |= _losing_links(xs, ys, ws, margin)
     con.register("_drop", {"rid_l": np.array([x for x, _ in drop], np.int32),
                            "rid_r": np.array([y for _, y in drop], np.int32)})
-    con.execute("DELETE FROM _edges WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) "
-                "FROM _drop)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _edges AS SELECT e.* FROM _edges e "
+                "ANTI JOIN _drop d ON d.rid_l = e.rid_l AND d.rid_r = e.rid_r")
     con.unregister("_drop")
     return len(drop)
 
@@ -214,24 +259,20 @@ def _losing_links(xs: list[int], ys: list[int], ws: list[float],
     return {(min(x, y), max(x, y)) for x, y in zip(xs, ys, strict=True)} - kept
 
 
-def _resolve(label: np.ndarray, edges: dict[str, np.ndarray],
-             conflicts: list[tuple[int, int, int]]) -> np.ndarray:
-    """Greedy constrained clustering inside each conflicted component: strongest links
-    first (reviewer matches have p = 2), merge only clusters with no conflict between them."""
+def _resolve(edges: dict[str, np.ndarray],
+             conflicts: list[tuple[int, int, int]]) -> dict[int, int]:
+    """Greedy constrained clustering inside the conflicted components (`edges`: their links):
+    strongest links first (reviewer matches weigh infinity), merge only clusters with no
+    conflict between them. Returns each of their records' new component key, negative."""
     apart: dict[int, set[int]] = defaultdict(set)
-    bad = set()
-    for comp, x, y in conflicts:
+    for _, x, y in conflicts:
         apart[x].add(y)
         apart[y].add(x)
-        bad.add(comp)
     a, b, w = edges["rid_l"], edges["rid_r"], edges["w"]
-    inside = np.isin(label[a], np.fromiter(bad, dtype=label.dtype))
-    order = np.lexsort((b[inside], a[inside], -w[inside]))
-    final = label.copy()
+    order = np.lexsort((b, a, -w))
     members: dict[int, set[int]] = {}
     owner: dict[int, int] = {}
-    fresh = int(label.max()) + 1
-    for x, y in zip(a[inside][order].tolist(), b[inside][order].tolist(), strict=True):
+    for x, y in zip(a[order].tolist(), b[order].tolist(), strict=True):
         cx, cy = owner.setdefault(x, x), owner.setdefault(y, y)
         if cx == cy:
             continue
@@ -244,7 +285,4 @@ def _resolve(label: np.ndarray, edges: dict[str, np.ndarray],
         for r in my:
             owner[r] = cx
         del members[cy]
-    for root, group in members.items():
-        for r in group:
-            final[r] = fresh + root
-    return final
+    return {r: -1 - root for root, group in members.items() for r in group}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.engines import pair_engine
 from linkage.link.blocking import build_candidates
 from linkage.link.clustering import build_clusters
 from linkage.link.em import Model
@@ -37,6 +38,7 @@ Progress = Callable[[str], None]
 @dataclass
 class LinkSummary:
     run_id: str
+    engine: str = "duckdb"  # where the pair work ran (configs/linkage.yaml, engine.name)
     records: int = 0
     candidates: dict[str, int] = field(default_factory=dict)
     model_reused: bool = False
@@ -95,7 +97,7 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     the store, taken when a nightly run started; default: all of them); the run's page goes
     to `reports` (default: reports/ beside `db`)."""
     run_id = datetime.now().strftime("%Y%m%dT%H%M%S")
-    summary = LinkSummary(run_id)
+    summary = LinkSummary(run_id, config.engine.name)
     decisions = decisions or decisions_path(db, config.review.decisions_file)
     # taken now: a decision recorded while the run works waits for the next run
     summary.decisions_as_of = latest_seq(decisions) if decisions_as_of is None \
@@ -117,7 +119,41 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     saved = None if retrain else _saved_models(con, key)
     summary.model_reused = saved is not None
     summary.records = build_records(con, config)
+    load_latest(con, decisions, as_of=summary.decisions_as_of)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _decided AS
+        SELECT a.rid AS rid_l, b.rid AS rid_r, d.decision FROM _decisions d
+        JOIN linked.records a ON a.record_id = d.record_id_l
+        JOIN linked.records b ON b.record_id = d.record_id_r
+        WHERE d.decision IN ('match', 'no_match')""")
+    summary.decisions = con.execute("SELECT count(*) FROM _decided").fetchall()[0][0]
     step("records", "finding candidate pairs")
+    with pair_engine(con, config, db) as engine:
+        rounds = _pairs_to_clusters(engine, config, saved, summary, step)
+    if saved is None:
+        con.execute("INSERT INTO linked.model VALUES (now(), ?, ?)",
+                    [key, json.dumps([m.to_dict() for m in rounds])])
+    summary.persons = assign_person_ids(con, run_id)
+    step("ids", "queueing uncertain pairs for review")
+    summary.queued = build_queue(con, config)
+    step("queue", "drawing the run's charts")
+    summary.charts = str(run_charts(con, config, rounds[-1],
+                                    reports or Path(db).resolve().parent / "reports", run_id))
+    step("charts", "done")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS linked.runs (run_id VARCHAR, finished_at TIMESTAMP,
+                                                summary JSON)""")
+    con.execute("INSERT INTO linked.runs VALUES (?, now(), ?)",
+                [run_id, json.dumps(summary.__dict__)])
+    return summary
+
+
+def _pairs_to_clusters(con: duckdb.DuckDBPyConnection, config: LinkageConfig,
+                       saved: list[Model] | None, summary: LinkSummary,
+                       step: Callable[[str, str], None]) -> list[Model]:
+    """The pair work, on the configured engine's connection `con`: candidates, comparison
+    vectors, training (or the `saved` model), scoring, household evidence and clusters, into
+    linked.candidates, .vectors, .pairs and .clusters. Returns the model of each round."""
     summary.candidates = build_candidates(con, config)
     step("blocking", "comparing candidate pairs")
     build_vectors(con, config)
@@ -149,34 +185,11 @@ def link(con: duckdb.DuckDBPyConnection, db: Path, config: LinkageConfig,
     summary.em_iterations = [m.iterations for m in rounds]
     summary.pooled_levels = {f"{c.name}.{level}": closer for c in rounds[-1].comparisons
                              for level, closer in c.pooled.items()}
-    if saved is None:
-        con.execute("INSERT INTO linked.model VALUES (now(), ?, ?)",
-                    [key, json.dumps([m.to_dict() for m in rounds])])
-    load_latest(con, decisions, as_of=summary.decisions_as_of)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _decided AS
-        SELECT a.rid AS rid_l, b.rid AS rid_r, d.decision FROM _decisions d
-        JOIN linked.records a ON a.record_id = d.record_id_l
-        JOIN linked.records b ON b.record_id = d.record_id_r
-        WHERE d.decision IN ('match', 'no_match')""")
-    summary.decisions = con.execute("SELECT count(*) FROM _decided").fetchall()[0][0]
     summary.clustering = build_clusters(
         con, config, "_decided",
         lambda pairs, out: score_other_pairs(con, scheme, rounds[-1], config, pairs, out))
     step("clustering", "assigning stable person ids")
-    summary.persons = assign_person_ids(con, run_id)
-    step("ids", "queueing uncertain pairs for review")
-    summary.queued = build_queue(con, config)
-    step("queue", "drawing the run's charts")
-    summary.charts = str(run_charts(con, config, rounds[-1],
-                                    reports or Path(db).resolve().parent / "reports", run_id))
-    step("charts", "done")
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS linked.runs (run_id VARCHAR, finished_at TIMESTAMP,
-                                                summary JSON)""")
-    con.execute("INSERT INTO linked.runs VALUES (?, now(), ?)",
-                [run_id, json.dumps(summary.__dict__)])
-    return summary
+    return rounds
 
 
 def run_charts(con: duckdb.DuckDBPyConnection, config: LinkageConfig, model: Model,

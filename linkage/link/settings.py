@@ -15,7 +15,7 @@ household at the same time, and a reviewer's "not a match" (`clustering`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import duckdb
 from pydantic import Field, model_validator
@@ -198,6 +198,26 @@ class Resources(Strict):
     temp_directory: str | None = None
 
 
+class SparkSettings(Strict):
+    # local[*]: every core of this machine; or a cluster's master URL (spark://host:7077)
+    master: str = "local[*]"
+    driver_memory: str = Field(default="4g", pattern=r"^\d+[kmgt]$")
+    # partitions of each shuffle: a few per core locally, many more on a cluster
+    shuffle_partitions: int = Field(default=8, ge=1)
+    # where Spark keeps checkpoints and the tables it hands back: a folder beside the
+    # warehouse unless set
+    work_directory: str | None = None
+
+
+class Engine(Strict):
+    # where the link step's pair work runs (blocking, comparison vectors, the pattern counts
+    # training reads, scoring, household evidence, connected components): DuckDB on this
+    # machine, or Apache Spark (`pip install famlink[spark]`, Java 17) beyond it. The records
+    # are prepared, and ids, the review queue and the families step run, in DuckDB either way.
+    name: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkSettings = SparkSettings()
+
+
 class Review(Strict):
     # Append-only decisions live in their own SQLite store outside the warehouse, so that no
     # rebuild can erase them and recording one never waits for a run; a relative path is
@@ -221,6 +241,7 @@ class LinkageConfig(Strict):
     thresholds: Thresholds = Thresholds()
     review: Review = Review()
     resources: Resources = Resources()
+    engine: Engine = Engine()
 
     @model_validator(mode="after")
     def _unique_names(self) -> LinkageConfig:

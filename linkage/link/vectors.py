@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 
 from linkage.link.records import co_present
 from linkage.link.settings import Comparison, LinkageConfig
@@ -131,17 +132,20 @@ def build_sample(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> float
     others = n * (n - 1) // 2 - candidates
     size = min(t.random_pairs, max(t.min_random_pairs, round(t.random_pairs_per_record * n)))
     draws = min(size, max(others, 0))
+    # drawn in NumPy, so that every engine compares the same pairs (SQL hash functions
+    # differ from one engine to the next)
+    rng = np.random.default_rng(seed)
+    con.register("_draws", {"a": rng.integers(1, n + 1, draws, dtype=np.int64),
+                            "b": rng.integers(1, n + 1, draws, dtype=np.int64)})
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sample AS
-        WITH draws AS (
-            SELECT 1 + hash(i, {seed}) % {n} AS a, 1 + hash(i, {seed} + 1) % {n} AS b
-            FROM range({draws}) t(i))
-        SELECT DISTINCT least(a, b)::INTEGER AS rid_l, greatest(a, b)::INTEGER AS rid_r,
-               'random' AS rule
-        FROM draws WHERE a <> b
+        SELECT DISTINCT CAST(least(a, b) AS INTEGER) AS rid_l,
+               CAST(greatest(a, b) AS INTEGER) AS rid_r, 'random' AS rule
+        FROM _draws WHERE a <> b
         EXCEPT SELECT rid_l, rid_r, 'random' FROM linked.candidates;
         CREATE OR REPLACE TABLE linked.sample_vectors AS {vectors_sql(con, config, '_sample')};
         DROP TABLE _sample;
     """)
+    con.unregister("_draws")
     kept = con.execute("SELECT count(*) FROM linked.sample_vectors").fetchall()[0][0]
     return others / kept if kept else 0.0

@@ -42,14 +42,22 @@ def in_list(values: list[str]) -> str:
 
 def names_sql(persons: str) -> str:
     """SELECT person_id, name, birth_date for the person ids `persons` selects: the name of
-    the person's most recently seen record, the birth date most of their records give."""
+    the person's most recently seen record, the birth date most of their records give. Ties
+    go to the first record id and the earliest date, so that every build lists the same (a
+    child whose two records give two birth dates once came out either way)."""
     return f"""
-        SELECT p.person_id,
-               arg_max(concat_ws(' ', r.first_name_raw, r.last_name_raw), r.last_seen)
-                   AS name,
-               mode(r.dob) AS birth_date
-        FROM linked.persons p JOIN staged.person_records r USING (record_id)
-        WHERE p.person_id IN ({persons}) GROUP BY p.person_id"""
+        WITH r AS (
+            SELECT p.person_id, r.record_id, r.last_seen, r.dob,
+                   concat_ws(' ', r.first_name_raw, r.last_name_raw) AS name
+            FROM linked.persons p JOIN staged.person_records r USING (record_id)
+            WHERE p.person_id IN ({persons})),
+        dobs AS (SELECT person_id, dob, count(*) AS n FROM r WHERE dob IS NOT NULL
+                 GROUP BY person_id, dob)
+        SELECT n.person_id, n.name, d.birth_date FROM (
+            SELECT person_id, first(name ORDER BY last_seen DESC NULLS LAST, record_id) AS name
+            FROM r GROUP BY person_id) n
+        LEFT JOIN (SELECT person_id, first(dob ORDER BY n DESC, dob) AS birth_date
+                   FROM dobs GROUP BY person_id) d USING (person_id)"""
 
 
 def ingest_mark(con: duckdb.DuckDBPyConnection) -> str:

@@ -35,7 +35,8 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
               AND (e.end_date IS NULL OR e.end_date > DATE '{day}')),
         father_types AS (
             SELECT group_id AS cw_case_id,
-                   list(DISTINCT lower(details->>'father_type') ORDER BY 1) AS types
+                   list(DISTINCT lower(details->>'father_type')
+                        ORDER BY lower(details->>'father_type')) AS types
             FROM staged.events WHERE event_type = {literal(r.father_type_event)}
             GROUP BY 1),
         legal AS (

@@ -94,7 +94,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
                    arg_min(project_type, entry_date) AS project_type,
                    arg_min(living_situation, entry_date) AS living_situation,
                    arg_min(project_id, entry_date) AS project_id,
-                   flatten(list(evidence_records)) AS evidence_records
+                   list_sort(flatten(list(evidence_records))) AS evidence_records
             FROM islands GROUP BY cw_case_id, stay_no),
         counted AS (SELECT *, count(*) OVER (PARTITION BY cw_case_id) AS stays FROM merged),
         families AS (  -- one row per family: its most urgent case, its latest stay

@@ -19,6 +19,7 @@ import csv
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,6 +150,22 @@ def _immediate(con: sqlite3.Connection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
+def _use_wal(con: sqlite3.Connection) -> None:
+    """Put the store in WAL mode. Switching needs the file to itself, and SQLite refuses at
+    once (no busy wait) while another process is opening the same new store: two liaisons
+    recording their first decisions together. Retried until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            con.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 @contextlib.contextmanager
 def open_store(path: Path) -> Iterator[sqlite3.Connection]:
     """The store at `path`, created (private, WAL) with its schema if needed, and the legacy
@@ -157,8 +174,7 @@ def open_store(path: Path) -> Iterator[sqlite3.Connection]:
     # timeout: SQLite's busy_timeout, so that a writer waits for another instead of failing
     con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
-        if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            con.execute("PRAGMA journal_mode = WAL")
+        _use_wal(con)
         con.execute("PRAGMA synchronous = FULL")  # a recorded decision survives a power cut
         with _immediate(con):
             for statement in _schema_sql():
