@@ -42,9 +42,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# This file bears the name of the package it measures: import from the project root instead
-# of from beside it, so that `linkage` is the package.
-sys.path[sys.path.index(str(HERE))] = str(ROOT)
+# This file bears the name of the package it measures: run as a script, import from the
+# project root instead of from beside it, so that `linkage` is the package (imported by
+# another benchmark, the path is already so)
+if str(HERE) in sys.path:
+    sys.path[sys.path.index(str(HERE))] = str(ROOT)
 
 from benchmarks.datasets import TRUTH_FILE, candidate_recall, truth_accuracy  # noqa: E402
 from benchmarks.measure import INGEST, child, population, write_result  # noqa: E402

@@ -63,7 +63,28 @@ def settings(memory_limit: str, engine: str, work: Path) -> Path:
     return path
 
 
-def measure(records: int, work: Path, config: Path) -> dict:
+def splink(db: Path, work: Path, truth: Path) -> dict:
+    """Splink 5 on the same standardized records and candidate pairs (benchmarks/linkage.py's
+    peer, as its documentation sets up person lists): seconds, peak MB, F1."""
+    import duckdb
+
+    from benchmarks.linkage import HERE as BENCHMARKS
+    from benchmarks.linkage import export_for_peers
+
+    records, blocking, _ = export_for_peers(db, work)
+    clusters = work / "splink.parquet"
+    seconds, peak, _ = child(str(BENCHMARKS / "peers" / "splink_peer.py"), "--records",
+                             str(records), "--blocking", str(blocking), "--out", str(clusters),
+                             "--link-type", "dedupe_only", "--profile", "population")
+    con = duckdb.connect()
+    accuracy = truth_accuracy(con, f"(SELECT record_id, cluster_id AS person_id "
+                                   f"FROM read_parquet('{clusters}'))", truth)
+    con.close()
+    return {"seconds": round(seconds, 1), "peak_mb": peak, "f1": accuracy["f1"],
+            "pairwise_f1": accuracy["pairwise_f1"]}
+
+
+def measure(records: int, work: Path, config: Path, with_splink: bool) -> dict:
     from benchmarks.datasets import independent
 
     data = work / "data"
@@ -79,10 +100,14 @@ def measure(records: int, work: Path, config: Path) -> dict:
     con = duckdb.connect(str(db), read_only=True)
     accuracy = truth_accuracy(con, "linked.persons", data / TRUTH_FILE)
     con.close()
-    return {"records": records, "steps": steps,
-            "seconds": round(sum(s["seconds"] for s in steps.values()), 1),
-            "peak_mb": max(s["peak_mb"] for s in steps.values()),
-            "f1": accuracy["f1"], "pairwise_f1": accuracy["pairwise_f1"]}
+    result = {"records": records, "steps": steps,
+              "seconds": round(sum(s["seconds"] for s in steps.values()), 1),
+              "peak_mb": max(s["peak_mb"] for s in steps.values()),
+              "f1": accuracy["f1"], "pairwise_f1": accuracy["pairwise_f1"]}
+    if with_splink:
+        result["splink"] = splink(db, work, data / TRUTH_FILE)
+        print(f"{records:,} records: splink {result['splink']}", file=sys.stderr)
+    return result
 
 
 def main() -> None:
@@ -92,18 +117,22 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="auto",
                         help="resources.memory_limit for every step (default: auto)")
     parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    parser.add_argument("--splink", action="store_true",
+                        help="also Splink 5 on each size's records, in the same run "
+                             "(pip install -e '.[peers]'); writes scale-splink.json")
     args = parser.parse_args()
     sizes = []
     for records in sorted(args.records):
         with tempfile.TemporaryDirectory(prefix="famlink-scale-") as tmp:
             config = settings(args.memory_limit, args.engine, Path(tmp))
-            sizes.append(measure(records, Path(tmp), config))
+            sizes.append(measure(records, Path(tmp), config, args.splink))
     growth = [{"from": a["records"], "to": b["records"],
                "data_x": round(b["records"] / a["records"], 2),
                "time_x": round(b["seconds"] / a["seconds"], 2),
                "memory_x": round(b["peak_mb"] / a["peak_mb"], 2)}
               for a, b in zip(sizes, sizes[1:], strict=False)]
-    name = "scale" if args.engine == "duckdb" else f"scale-{args.engine}"
+    name = "-".join(["scale"] + ([args.engine] if args.engine != "duckdb" else [])
+                    + (["splink"] if args.splink else []))
     write_result(name, {"benchmark": "scale", "measured": date.today().isoformat(),
                         "engine": args.engine, "memory_limit": args.memory_limit,
                         "machine": {"cpus": os.cpu_count()}, "sizes": sizes,
