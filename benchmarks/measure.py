@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,38 +41,65 @@ def _tree(root: int) -> set[int]:
     return tree
 
 
+# Runs a benchmark's code (argv[1]: a script path, or the code itself) in this interpreter
+# and, when it ends, writes its own high-water mark of resident memory (VmHWM: since exec,
+# so not the parent's memory it was forked from) to the file named by FAMLINK_BENCH_HWM.
+_REPORTING = """
+import atexit, os, runpy, sys
+def _report():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            with open(os.environ['FAMLINK_BENCH_HWM'], 'w') as out:
+                out.write(line.split()[1])
+atexit.register(_report)
+target = sys.argv[1]
+if target.endswith('.py'):
+    sys.argv = sys.argv[1:]
+    sys.path[0] = os.path.dirname(os.path.abspath(target))
+    runpy.run_path(target, run_name='__main__')
+else:
+    sys.argv = ['-c'] + sys.argv[2:]
+    exec(compile(target, '<string>', 'exec'), {'__name__': '__main__'})
+"""
+
+
 def child(code: str, *args: str, python: str = sys.executable) -> tuple[float, int, str]:
     """Run `code` (or, when it ends in .py, that script) in a fresh interpreter:
     (seconds, peak resident memory in MB, its stdout). Its stderr passes through (progress).
 
-    The peak is the larger of the process's own high-water mark (VmHWM, since it started
-    the interpreter) and the resident memory of it and everything it starts (the Spark
-    engine's JVM and Python workers) sampled every 0.2 s. Not the kernel's ru_maxrss: that
-    counts the parent's memory the child was forked from (a benchmark holding ten million
-    generated records made every step look 6.5 GB)."""
-    command = [python, code, *args] if code.endswith(".py") else [python, "-c", code, *args]
+    The peak is the larger of the process's own high-water mark (VmHWM since it started the
+    interpreter, which it reports as it ends) and the resident memory of it and everything it
+    starts (the Spark engine's JVM and Python workers), sampled every 0.1 s. Not the kernel's
+    ru_maxrss: that counts the parent's memory the child was forked from (a benchmark holding
+    ten million generated records made every step look 6.5 GB)."""
+    command = [python, "-c", _REPORTING, code, *args]
     started = time.perf_counter()
-    # from the project root, so that `-c` code imports the packages, not a file beside it
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
     peak = [0]
     done = threading.Event()
+    with tempfile.NamedTemporaryFile(prefix="famlink-hwm-") as hwm:
+        # from the project root, so that `-c` code imports the packages, not a file beside it
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                                cwd=Path(__file__).resolve().parents[1],
+                                env={**os.environ, "FAMLINK_BENCH_HWM": hwm.name})
 
-    def sample() -> None:
-        while not done.wait(0.2):
-            tree = sum(_status_kb(pid, "VmRSS") for pid in _tree(proc.pid))
-            peak[0] = max(peak[0], tree, _status_kb(proc.pid, "VmHWM"))
+        def sample() -> None:
+            while True:
+                tree = sum(_status_kb(pid, "VmRSS") for pid in _tree(proc.pid))
+                peak[0] = max(peak[0], tree)
+                if done.wait(0.1):
+                    return
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out = proc.stdout.read() if proc.stdout else ""
-    done.set()
-    sampler.join()
-    proc.wait()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        out = proc.stdout.read() if proc.stdout else ""
+        proc.wait()
+        done.set()
+        sampler.join()
+        reported = Path(hwm.name).read_text().strip()
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
-        raise RuntimeError(f"child failed ({proc.returncode}): {' '.join(command[:3])}\n{out}")
-    return seconds, round(peak[0] / 1024), out.strip()
+        raise RuntimeError(f"child failed ({proc.returncode}): {code[:60]!r}\n{out}")
+    return seconds, round(max(peak[0], int(reported or 0)) / 1024), out.strip()
 
 
 RESULTS = Path(__file__).resolve().parent / "results"

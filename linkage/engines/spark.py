@@ -98,14 +98,16 @@ class SparkConnection:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         try:
             self.spark = self._session(settings, SparkSession)
+            for name, (function, dtype, kind) in UDFS.items():
+                # wrapped in a lambda: pyspark would read a pandas UDF's kind from type hints
+                fn = _pairwise(function, dtype)
+                self.spark.udf.register(name, functions.pandas_udf(
+                    lambda a, b, fn=fn: fn(a, b), kind))  # type: ignore[misc]
         except BaseException:
+            if getattr(self, "spark", None) is not None:
+                self.spark.stop()
             shutil.rmtree(self.work, ignore_errors=True)
             raise
-        for name, (function, dtype, kind) in UDFS.items():
-            # wrapped in a lambda: pyspark would read a pandas UDF's kind from type hints
-            fn = _pairwise(function, dtype)
-            self.spark.udf.register(name, functions.pandas_udf(
-                lambda a, b, fn=fn: fn(a, b), kind))  # type: ignore[misc]
         self.tables: dict[str, Any] = {}
         self._rows: list[tuple] = []
         self._columns: list[str] = []
@@ -163,8 +165,11 @@ class SparkConnection:
         return _view(name) in self.tables
 
     def close(self) -> None:
-        self.spark.stop()
-        shutil.rmtree(self.work, ignore_errors=True)
+        """Stop the session and delete the work folder (it holds copies of the records)."""
+        try:
+            self.spark.stop()
+        finally:
+            shutil.rmtree(self.work, ignore_errors=True)
 
     # -- moving tables between the engines -----------------------------------------------
     def copy_to_spark(self, con: duckdb.DuckDBPyConnection, *tables: str) -> None:

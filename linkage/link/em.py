@@ -123,6 +123,10 @@ def ordered_m(m_mass: np.ndarray, u: np.ndarray, prior_pairs: float,
     return m, first
 
 
+# Weights that alternate between two sets at most this far apart (bits) have converged: a
+# level pooled in one iteration and not the next. Further apart, EM goes on.
+TWO_CYCLE_BITS = 0.01
+
 # Below this many anchor pairs (a small list, a comparison few pairs reach) m comes from every
 # pair's posterior, as plain EM has it.
 MIN_ANCHOR_PAIRS = 100
@@ -263,8 +267,9 @@ def fit(patterns: np.ndarray, counts: np.ndarray, names: list[str], labels: list
         # hundreds of iterations while its weight stays put, so shares are not compared.
         weights.append(np.concatenate([np.log2(m[c] / u[c]) for c in range(len(n_levels))]
                                       + [[np.log2(lam / (1 - lam))]]))
-        if len(weights) > 2 and min(np.abs(weights[-1] - weights[-2]).max(),
-                                    np.abs(weights[-1] - weights[-3]).max()) < tolerance:
+        step = np.abs(weights[-1] - weights[-2]).max() if len(weights) > 1 else np.inf
+        if step < tolerance or (len(weights) > 2 and step < TWO_CYCLE_BITS
+                                and np.abs(weights[-1] - weights[-3]).max() < tolerance):
             converged = True
             break
     comps = [ComparisonParams(name, list(lab), [float(x) for x in m[c]],

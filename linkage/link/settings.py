@@ -204,8 +204,9 @@ class SparkSettings(Strict):
     driver_memory: str = Field(default="4g", pattern=r"^\d+[kmgt]$")
     # partitions of each shuffle: a few per core locally, many more on a cluster
     shuffle_partitions: int = Field(default=8, ge=1)
-    # where Spark keeps checkpoints and the tables it hands back: a folder beside the
-    # warehouse unless set
+    # where Spark keeps checkpoints and the Parquet copies of the tables it takes and hands
+    # back (deleted after the step): a folder beside the warehouse unless set. On a cluster it
+    # must be a folder the driver and every executor see at the same path (a shared mount).
     work_directory: str | None = None
 
 

@@ -157,9 +157,10 @@ def _use_wal(con: sqlite3.Connection) -> None:
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
-            if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-                return
-            con.execute("PRAGMA journal_mode = WAL")
+            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                # a store that cannot be WAL at all answers with its own mode, no error
+                con.execute("PRAGMA journal_mode = WAL")
+            return
         except sqlite3.OperationalError:
             if time.monotonic() > deadline:
                 raise
