@@ -27,7 +27,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
                f.open_cw_case,
                (SELECT list(struct_pack(person_id := p.person_id, name := p.name,
                                         dob := p.dob, roles := p.roles)
-                            ORDER BY p.dob NULLS LAST)
+                            ORDER BY p.dob NULLS LAST, p.person_id)
                 FROM people p WHERE p.family_id = f.family_id) AS members,
                (SELECT list(DISTINCT o.grp ORDER BY o.grp) FROM open_groups o
                 WHERE o.family_id = f.family_id) AS open_cases,

@@ -86,14 +86,16 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
                    any_value(cw_case_opened) AS cw_case_opened,
                    any_value(case_plan_goal) AS case_plan_goal,
                    any_value(child_removed) AS child_removed,
-                   arg_min(hmis_household_id, entry_date) AS hmis_household_id,
-                   list(hmis_household_id ORDER BY entry_date) AS hmis_households,
+                   arg_min(hmis_household_id, (entry_date, hmis_household_id))
+                       AS hmis_household_id,
+                   list(hmis_household_id ORDER BY entry_date, hmis_household_id)
+                       AS hmis_households,
                    min(entry_date) AS entry_date,
                    CASE WHEN bool_or(exit_date IS NULL) THEN NULL ELSE max(exit_date) END
                        AS exit_date,
-                   arg_min(project_type, entry_date) AS project_type,
-                   arg_min(living_situation, entry_date) AS living_situation,
-                   arg_min(project_id, entry_date) AS project_id,
+                   arg_min(project_type, (entry_date, hmis_household_id)) AS project_type,
+                   arg_min(living_situation, (entry_date, hmis_household_id)) AS living_situation,
+                   arg_min(project_id, (entry_date, hmis_household_id)) AS project_id,
                    list_sort(flatten(list(evidence_records))) AS evidence_records
             FROM islands GROUP BY cw_case_id, stay_no),
         counted AS (SELECT *, count(*) OVER (PARTITION BY cw_case_id) AS stays FROM merged),
