@@ -97,3 +97,30 @@ def test_a_query_fragment_is_one_select() -> None:
                 "SELECT 1; DROP TABLE linked.persons", "COPY staged.person_records TO 'x'"):
         with pytest.raises(ValueError):
             one_query(bad)
+
+
+def test_the_spark_engine_without_pyspark_says_what_to_install(
+        ingested: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyspark is an extra (`famlink[spark]`), not a dependency: choosing the Spark engine
+    without it is a one-line error naming what to install, not an ImportError's traceback."""
+    import shutil
+    import sys
+
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+    from linkage.link.settings import LINKAGE_CONFIG
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    config = yaml.safe_load(LINKAGE_CONFIG.read_text())
+    config["engine"]["name"] = "spark"
+    path = tmp_path / "linkage.yaml"
+    path.write_text(yaml.safe_dump(config))
+    db = tmp_path / "famlink.duckdb"
+    shutil.copy(ingested, db)
+    result = CliRunner().invoke(cli, ["link", "--db", str(db), "--config", str(path)])
+    assert result.exit_code != 0
+    assert "pip install 'famlink[spark]'" in result.output
+    assert "Traceback" not in result.output
+    assert not list(tmp_path.glob("famlink-spark-*"))  # no work folder left behind

@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from linkage.config import ConfigError
 from linkage.link.settings import SparkSettings
 from linkage.warehouse import literal
 
@@ -92,7 +93,9 @@ class SparkConnection:
         try:
             from pyspark.sql import SparkSession, functions
         except ImportError as exc:
-            raise RuntimeError(_MISSING) from exc
+            raise ConfigError(_MISSING) from exc
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise ConfigError(_MISSING + ": no java on the PATH and no JAVA_HOME")
         self.work = Path(tempfile.mkdtemp(prefix="famlink-spark-", dir=work))
         # the UDFs' Python workers run this interpreter, which has famlink's packages
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -26,14 +26,19 @@ from linkage.link.vectors import HOUSEHOLD_LABELS, vectors_sql
 from linkage.warehouse import table_exists
 
 
+def _household_groups_sql(max_group_size: int) -> str:
+    """SQL: the groups household evidence reads, those holding 2 to `max_group_size`
+    records (a larger one is a shelter, not a family)."""
+    return (f"SELECT gid FROM linked.memberships GROUP BY gid "
+            f"HAVING count(DISTINCT rid) BETWEEN 2 AND {max_group_size}")
+
+
 def has_households(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> bool:
     """Whether any case or household holds two records or more (and at most
     `max_group_size`). Without one (a person list, FEBRL), household evidence is "no
     evidence" for every pair, and a round that weighs it changes no score: it is skipped."""
     return bool(con.execute(f"""
-        SELECT count(*) FROM (SELECT gid FROM linked.memberships GROUP BY gid
-                              HAVING count(DISTINCT rid)
-                                     BETWEEN 2 AND {config.household.max_group_size}
+        SELECT count(*) FROM ({_household_groups_sql(config.household.max_group_size)}
                               LIMIT 1)""").fetchall()[0][0])
 
 
@@ -44,8 +49,7 @@ def add_household_evidence(con: duckdb.DuckDBPyConnection, config: LinkageConfig
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hh AS
         SELECT DISTINCT rid, gid FROM linked.memberships
-        WHERE gid IN (SELECT gid FROM linked.memberships GROUP BY gid
-                      HAVING count(DISTINCT rid) BETWEEN 2 AND {hh.max_group_size});
+        WHERE gid IN ({_household_groups_sql(hh.max_group_size)});
         CREATE OR REPLACE TEMP TABLE _glinks AS
         WITH links AS (
             SELECT rid_l AS x, rid_r AS y FROM linked.pairs
