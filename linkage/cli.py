@@ -635,15 +635,20 @@ def print_families_summary(families: dict, marts: dict) -> None:
 @DB_OPTION
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Family and mart rules (default: configs/marts.yaml).")
-def families(db: Path, config_path: Path | None) -> None:
-    """Group linked persons into families and build the four lists staff act on."""
+@click.option("--linkage-config", "linkage_config",
+              type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Engine and memory (its `engine` and `resources`; default: "
+                   "configs/linkage.yaml).")
+def families(db: Path, config_path: Path | None, linkage_config: Path | None) -> None:
+    """Group linked persons into families and build the lists staff act on."""
     from linkage.pipeline import NotReady, families_step
     from linkage.warehouse import OutOfMemory, WarehouseBusy
 
     _exists(db)
     try:
         with console.status("building families and marts") as status:
-            summary = families_step(db, config_path, progress=status.update)
+            summary = families_step(db, config_path, progress=status.update,
+                                    linkage_config=linkage_config)
     except (ConfigError, NotReady, WarehouseBusy, OutOfMemory) as exc:
         raise click.ClickException(str(exc)) from None
     print_families_summary(summary.families, summary.marts)

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from linkage.config import ConfigError
+from linkage.engines import families_engine
 from linkage.evaluate import evaluate, evaluate_families, write_report
 from linkage.families.build import build_families
 from linkage.families.settings import MARTS_CONFIG, load_marts_config
@@ -108,18 +109,22 @@ def families_step(db: Path, config_path: Path | None = None,
                   progress: Progress | None = None,
                   linkage_config: Path | None = None) -> FamiliesSummary:
     """Group `db`'s persons into families, then build the lists staff act on.
-    `linkage_config`: whose `resources` apply (default: configs/linkage.yaml)."""
+    `linkage_config`: whose `resources` and `engine` apply (default: configs/linkage.yaml)."""
     config = load_marts_config(config_path)
+    engine_config = load_linkage_config(linkage_config)
     try:
         with _step("families", db, linkage_config) as con:
             if not table_exists(con, "linked.persons"):
                 raise NotReady(f"{db} has no linked persons yet: run `famlink link` first")
-            if progress:
-                progress("grouping persons into families")
-            families = build_families(con, config)
-            if progress:
-                progress("building the lists")
-            marts = build_marts(con, config)
+            if progress and engine_config.engine.name != "duckdb":
+                progress(f"copying the linked persons to {engine_config.engine.name}")
+            with families_engine(con, engine_config, db, config) as engine:
+                if progress:
+                    progress("grouping persons into families")
+                families = build_families(engine, config)
+                if progress:
+                    progress("building the lists")
+                marts = build_marts(engine, config)
     except ConfigError as exc:  # a rule's SQL that does not compile, with its key
         raise ConfigError(f"{config_path or MARTS_CONFIG}: {exc}") from None
     return FamiliesSummary(families, marts)

@@ -334,6 +334,19 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
         "table_name = ?)", [schema, name, name]).fetchall()[0][0])
 
 
+def tables_in(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    """The names of the tables in `schema`, on either engine's connection."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return con.tables_in(schema)
+    return {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [schema]).fetchall()}
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """`table`'s columns and their types, on either engine's connection (DESCRIBE)."""
+    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
 def quote(name: str) -> str:
     """A SQL identifier, safely quoted (source column names come from files and configs)."""
     return '"' + name.replace('"', '""') + '"'

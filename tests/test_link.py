@@ -309,7 +309,7 @@ def _union_find_partition(n: int, a: np.ndarray, b: np.ndarray) -> set[frozenset
 def test_connected_components_match_a_union_find(shape: str) -> None:
     """famlink's NumPy components give the partition a plain union-find gives, whatever the
     graph (long chains and stars are where label propagation is slowest to settle)."""
-    from linkage.link.clustering import components
+    from linkage.graph import components
 
     n = 2_000
     rng = np.random.default_rng(7)

@@ -35,15 +35,31 @@ _MISSING = ("The Spark engine needs pyspark 4 and Java 17: pip install 'famlink[
 
 
 def _view(name: str) -> str:
-    """The Spark view holding table `name` ('linked.pairs' -> 'linked__pairs')."""
+    """The Spark view holding table `name` ('linked.pairs' -> 'linked__pairs'; a temporary
+    table's 'temp.' is dropped: every view of the session is temporary)."""
+    for prefix in ("temp.main.", "temp.", "main."):
+        name = name.removeprefix(prefix)
     return name.replace(".", "__").lower()
 
 
 def to_spark(statement: Any) -> str:
     """Spark SQL for one parsed DuckDB statement (sqlglot expression). Tables are renamed to
-    their views; DuckDB's `&&` list overlap becomes ARRAYS_OVERLAP, and a CTE's MATERIALIZED
-    hint is dropped (Spark plans CTEs itself)."""
+    their views, and what sqlglot leaves to the caller is rewritten:
+    - DuckDB's `&&` list overlap becomes ARRAYS_OVERLAP;
+    - a CTE's MATERIALIZED hint is dropped (Spark plans CTEs itself);
+    - an ordered aggregate (`list(x ORDER BY k)`, `first(x ORDER BY k)`), which Spark lacks,
+      sorts the collected (k, x) pairs, and a list of no rows is NULL (`_collected`);
+    - `format('{}', x)` is FORMAT_STRING('%s', CAST(x AS STRING));
+    - list sizes, string lengths and row numbers are BIGINT, as DuckDB's (Spark's are INT);
+    - `(a, b) IN (SELECT (a, b) ...)` (DuckDB's spelling) selects the columns themselves;
+    - a list's element `x[i]` is TRY_ELEMENT_AT (counting from 1, NULL past the end, as
+      DuckDB's; sqlglot shifts only a literal index);
+    - `row_number() OVER ()`, the rows numbered in their stored order (Spark wants an order),
+      becomes MONOTONICALLY_INCREASING_ID: the same order, other numbers (only the order is
+      used)."""
     from sqlglot import exp
+
+    widened: set[int] = set()
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and node.name:
@@ -56,9 +72,97 @@ def to_spark(statement: Any) -> str:
             return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
         if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
             node.set("materialized", None)
+        if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg | exp.First):
+            return _collected(node.this, node.expression)
+        if isinstance(node, exp.ArrayAgg) or _ordered_aggregate(node):
+            return _collected(node, None)
+        if isinstance(node, exp.Format) and _text(node.this) is not None:
+            text = _text(node.this).replace("%", "%%").replace("{}", "%s")
+            return exp.Anonymous(this="FORMAT_STRING", expressions=[
+                exp.Literal.string(text),  # a date as DuckDB writes it, not as a day number
+                *(exp.Cast(this=e, to=exp.DataType.build("string")) for e in node.expressions)])
+        if id(node) not in widened and (isinstance(node, exp.ArraySize | exp.Length) or (
+                isinstance(node, exp.Window) and
+                isinstance(node.this, exp.RowNumber | exp.Rank | exp.DenseRank))):
+            widened.add(id(node))  # rewritten within, then cast (a replaced node's insides
+            # are not visited by transform)
+            return exp.Cast(this=node.transform(rewrite, copy=False),
+                            to=exp.DataType.build("bigint"))
+        if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and \
+                not (isinstance(node.expressions[0], exp.Literal) and
+                     node.expressions[0].is_string):
+            index = node.expressions[0]  # sqlglot has made a literal index count from 0
+            if isinstance(index, exp.Literal):
+                index = exp.Literal.number(int(index.this) + 1)
+            return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this, index])
+        if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber) and \
+                not node.args.get("partition_by") and not node.args.get("order"):
+            return exp.Anonymous(this="MONOTONICALLY_INCREASING_ID", expressions=[])
+        if isinstance(node, exp.In) and isinstance(node.this, exp.Tuple) and \
+                isinstance(node.args.get("query"), exp.Subquery | exp.Select):
+            query = node.args["query"]
+            select = query.this if isinstance(query, exp.Subquery) else query
+            if isinstance(select, exp.Select) and len(select.expressions) == 1 and \
+                    isinstance(select.expressions[0], exp.Tuple):
+                select.set("expressions", select.expressions[0].expressions)
         return node
 
     return statement.transform(rewrite).sql(dialect="spark")
+
+
+def _text(node: Any) -> str | None:
+    """The text of a string literal, or of adjacent ones ('a ' 'b'); None for anything
+    else."""
+    from sqlglot import exp
+
+    parts = node.expressions if isinstance(node, exp.Concat) else [node]
+    if all(isinstance(p, exp.Literal) and p.is_string for p in parts):
+        return "".join(p.this for p in parts)
+    return None
+
+
+def _ordered_aggregate(node: Any) -> bool:
+    """Whether `node` is `list(... ORDER BY ...)` or `first(... ORDER BY ...)`."""
+    from sqlglot import exp
+
+    return isinstance(node, exp.ArrayAgg | exp.First) and isinstance(node.this, exp.Order)
+
+
+def _collected(node: Any, where: Any) -> Any:
+    """Spark SQL for `list(...)` or `first(... ORDER BY ...)` (FILTERed by `where`, if any).
+    Spark's aggregates take no order: the values are collected with their sort keys, sorted
+    by a comparator that keeps DuckDB's order (each key ascending or descending, NULLs last
+    unless told), then the values taken (all, distinct, or the first). A list of no rows is
+    NULL, as DuckDB's (Spark's is empty)."""
+    from sqlglot import exp
+
+    order = node.this if isinstance(node.this, exp.Order) else None
+    value, distinct = (order.this if order else node.this), False
+    if isinstance(value, exp.Distinct):
+        value, distinct = value.expressions[0], True
+    keys = order.expressions if order else []
+    fields = ", ".join([f"{to_spark(k.this)} AS k{i}" for i, k in enumerate(keys)]
+                       + [f"{to_spark(value)} AS v"])
+    collected = f"COLLECT_LIST(STRUCT({fields}))"
+    if where is not None:
+        collected += f" FILTER (WHERE {to_spark(where.this)})"
+    steps = []
+    for i, key in enumerate(keys):
+        before, after = ("1", "-1") if key.args.get("desc") else ("-1", "1")
+        nulls = "-1" if key.args.get("nulls_first") else "1"
+        left, right = f"_l.k{i}", f"_r.k{i}"
+        steps.append(f"NULLIF(CASE WHEN {left} IS NULL AND {right} IS NULL THEN 0 "
+                     f"WHEN {left} IS NULL THEN {nulls} WHEN {right} IS NULL THEN -{nulls} "
+                     f"WHEN {left} < {right} THEN {before} WHEN {left} > {right} THEN {after} "
+                     f"ELSE 0 END, 0)")
+    ordered = f"ARRAY_SORT({collected}, (_l, _r) -> COALESCE({', '.join(steps)}, 0))" \
+        if steps else collected
+    if isinstance(node, exp.First):
+        return exp.Var(this=f"TRY_ELEMENT_AT({ordered}, 1).v")
+    values = f"TRANSFORM({ordered}, _e -> _e.v)"
+    if distinct:
+        values = f"ARRAY_DISTINCT({values})"
+    return exp.Var(this=f"IF(SIZE({collected}) = 0, NULL, {values})")
 
 
 def _pairwise(name: str, dtype: str) -> Any:
@@ -81,6 +185,23 @@ UDFS = {"jarowinkler_similarity": ("jaro_winkler_similarity", "float64", "double
         "jaro_winkler_similarity": ("jaro_winkler_similarity", "float64", "double"),
         "hamming": ("hamming_distance", "Int64", "bigint"),
         "damerau_levenshtein": ("damerau_levenshtein_distance", "Int64", "bigint")}
+
+
+def _spark_type(dtype: np.dtype) -> str:
+    """Spark's type for a NumPy column's (text is held as Python objects)."""
+    if dtype.kind in "OU":
+        return "string"
+    if dtype.kind == "b":
+        return "boolean"
+    if dtype.kind in "iu":
+        return {1: "tinyint", 2: "smallint", 4: "int"}.get(dtype.itemsize, "bigint")
+    return {4: "float"}.get(dtype.itemsize, "double")
+
+
+class SparkSqlError(duckdb.Error):
+    """A statement Spark refused. Raised as DuckDB's error class, so that a check that words
+    a rule's bad SQL for the analyst (linkage.families.settings.check_sql) words it the same
+    on either engine."""
 
 
 class SparkConnection:
@@ -112,6 +233,8 @@ class SparkConnection:
             shutil.rmtree(self.work, ignore_errors=True)
             raise
         self.tables: dict[str, Any] = {}
+        self.made: dict[str, str] = {}  # view -> table name, for the tables statements made
+        self.warehouse_tables: set[tuple[str, str]] = set()  # (schema, table), copy_to_spark
         self._rows: list[tuple] = []
         self._columns: list[str] = []
 
@@ -124,6 +247,11 @@ class SparkConnection:
                  .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
                  .config("spark.local.dir", str(self.work / "local"))
                  .config("spark.sql.warehouse.dir", str(self.work / "warehouse"))
+                 # DuckDB's TIMESTAMP has no time zone: neither have Spark's, nor its clock
+                 .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
+                 .config("spark.sql.session.timeZone", "UTC")
+                 # a row's JSON (a list row's content hash) keeps its empty fields, as DuckDB's
+                 .config("spark.sql.jsonGenerator.ignoreNullFields", "false")
                  .getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
         spark.sparkContext.setCheckpointDir(str(self.work / "checkpoints"))
@@ -133,12 +261,21 @@ class SparkConnection:
     def execute(self, sql: str, parameters: list | None = None) -> SparkConnection:
         """Run one or more statements; the last one's rows are what `fetchall` returns."""
         import sqlglot
+        from pyspark.errors import AnalysisException, ParseException
+        from pyspark.errors.exceptions.captured import CapturedException
 
         if parameters:
             raise NotImplementedError("the Spark engine takes no query parameters")
         for statement in sqlglot.parse(sql, read="duckdb"):
-            if statement is not None:
+            if statement is None:
+                continue
+            try:
                 self._run(statement)
+            except (AnalysisException, ParseException) as exc:  # names columns, not values
+                raise SparkSqlError(str(exc).strip().splitlines()[0]) from None
+            except CapturedException as exc:  # a value can be quoted: the condition alone
+                raise SparkSqlError(f"Spark stopped on {exc.getCondition()} (its log says "
+                                    f"more)") from None
         return self
 
     def fetchall(self) -> list[tuple]:
@@ -153,19 +290,37 @@ class SparkConnection:
         return [(name,) for name in self._columns]
 
     def register(self, name: str, columns: dict[str, np.ndarray]) -> None:
-        """Python columns as a table (the model's pattern weights, the links to drop)."""
-        import pyarrow as pa
+        """Python columns as a table (the model's pattern weights, the links to drop, the
+        ids a run inherits)."""
+        import pandas as pd
 
-        table = pa.table({k: pa.array(np.asarray(v)) for k, v in columns.items()})
-        self._store(name, self.spark.createDataFrame(table.to_pandas()
-                                                     if table.num_rows else [],
-                                                     schema=self._schema(table)))
+        arrays = {k: np.asarray(v) for k, v in columns.items()}
+        schema = ", ".join(f"{k} {_spark_type(v.dtype)}" for k, v in arrays.items())
+        frame = pd.DataFrame(arrays)
+        self._store(name, self.spark.createDataFrame(frame if len(frame) else [],
+                                                     schema=schema))
 
     def unregister(self, name: str) -> None:
         self._drop(name)
 
     def has_table(self, name: str) -> bool:
-        return _view(name) in self.tables
+        """Whether the session holds table `name`, or `name` is a schema some table is in."""
+        view = _view(name)
+        return view in self.tables or any(t.startswith(f"{view}__") for t in self.tables)
+
+    def tables_in(self, schema: str) -> set[str]:
+        """The tables of `schema` in the warehouse the session was filled from (whether or not
+        they were copied), and any it made."""
+        return {name for s, name in self.warehouse_tables if s == schema} | \
+            {view.split("__", 1)[1] for view in self.tables if view.startswith(f"{schema}__")}
+
+    def get_table_names(self, sql: str, qualified: bool = False) -> set[str]:
+        """The tables `sql` reads, as DuckDB's connection names them."""
+        import sqlglot
+        from sqlglot import exp
+
+        return {f"{t.db}.{t.name}" if qualified and t.db else t.name
+                for t in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Table)}
 
     def close(self) -> None:
         """Stop the session and delete the work folder (it holds copies of the records)."""
@@ -177,36 +332,38 @@ class SparkConnection:
     # -- moving tables between the engines -----------------------------------------------
     def copy_to_spark(self, con: duckdb.DuckDBPyConnection, *tables: str) -> None:
         """DuckDB tables into Spark, through Parquet."""
+        self.warehouse_tables |= set(con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary").fetchall())
         for table in tables:
             path = self.work / f"in-{_view(table)}.parquet"
             con.execute(f"COPY (SELECT * FROM {table}) TO {literal(str(path))} "
                         f"(FORMAT parquet)")
             self._store(table, self.spark.read.parquet(str(path)))
+            self.made.pop(_view(table))
 
     def copy_to_duckdb(self, con: duckdb.DuckDBPyConnection, *tables: str) -> None:
         """Spark tables into DuckDB (replacing them there), through Parquet."""
         for table in tables:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
             path = self.work / f"out-{_view(table)}"
             self.tables[_view(table)].write.mode("overwrite").parquet(str(path))
             con.execute(f"CREATE OR REPLACE TABLE {table} AS "
                         f"SELECT * FROM read_parquet({literal(str(path / '*.parquet'))})")
 
     # -- statements ----------------------------------------------------------------------
-    def _schema(self, table: Any) -> Any:
-        from pyspark.sql import types as t
-
-        kinds = {"int8": t.ByteType(), "int16": t.ShortType(), "int32": t.IntegerType(),
-                 "int64": t.LongType(), "double": t.DoubleType(), "float": t.FloatType(),
-                 "string": t.StringType(), "large_string": t.StringType(),
-                 "bool": t.BooleanType()}
-        return t.StructType([t.StructField(f.name, kinds[str(f.type)]) for f in table.schema])
+    def written(self, *schemas: str) -> list[str]:
+        """The tables of `schemas` that statements made or changed (not temporary ones)."""
+        return sorted(name for name in self.made.values() if name.split(".")[0] in schemas
+                      and "." in name)
 
     def _store(self, name: str, frame: Any) -> None:
         frame = frame.localCheckpoint(eager=True)
+        self.made[_view(name)] = name
         self.tables[_view(name)] = frame
         frame.createOrReplaceTempView(_view(name))
 
     def _drop(self, name: str) -> None:
+        self.made.pop(_view(name), None)
         if self.tables.pop(_view(name), None) is not None:
             self.spark.catalog.dropTempView(_view(name))
 
@@ -250,7 +407,10 @@ class SparkConnection:
         elif isinstance(statement, exp.Describe):
             frame = self.tables[_view(statement.this.sql().replace('"', ""))]
             self._columns = ["column_name", "column_type"]
-            self._rows = [(f.name, f.dataType.simpleString()) for f in frame.schema]
+            # in DuckDB's spelling: a caller writes it into the next statement
+            self._rows = [(f.name, exp.DataType.build(f.dataType.simpleString(),
+                                                      dialect="spark").sql("duckdb"))
+                          for f in frame.schema]
         else:
             frame = self._query(statement)
             self._columns = frame.columns

@@ -16,13 +16,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import duckdb
-import numpy as np
 
 from linkage.families.open_groups import open_groups_sql
 from linkage.families.settings import MartsConfig
-from linkage.link.clustering import components
+from linkage.graph import label_components
 from linkage.stable_ids import IdTables, assign_stable_ids
-from linkage.warehouse import literal
+from linkage.warehouse import literal, table_columns, table_exists
 
 # A family is the set of its groups: each case or household is in exactly one family, while a
 # hub person is in several.
@@ -57,45 +56,46 @@ def _group_components(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> di
         FROM (SELECT DISTINCT person_id FROM _pg);
     """)
     n_groups = con.execute("SELECT max(gid) + 1 FROM _memberships").fetchall()[0][0] or 0
-    n_people = con.execute("SELECT count(*) FROM _pid").fetchall()[0][0]
-    hubs: set[int] = set()
-    edges = con.execute(f"""
-        SELECT g.gid, n_groups + p.pix AS pnode FROM _pg g JOIN _pid p USING (person_id),
-               (SELECT {n_groups} AS n_groups)
-        WHERE g.n_persons <= {f.max_group_persons}""").fetchnumpy()
-    group_of_edge, person_node = edges["gid"], edges["pnode"]
+    # groups are nodes 0..n_groups-1, persons the nodes after them
+    nodes = (f"SELECT DISTINCT gid AS node FROM _memberships "
+             f"UNION ALL SELECT {n_groups} + pix FROM _pid")
+    edges = f"""
+        SELECT g.gid AS a, {n_groups} + p.pix AS b FROM _pg g JOIN _pid p USING (person_id)
+        WHERE g.n_persons <= {f.max_group_persons}
+          AND p.pix NOT IN (SELECT pix FROM _hub_pix)"""
+    con.execute("CREATE OR REPLACE TEMP TABLE _hub_pix (pix INTEGER)")
     for _ in range(3):  # cut at the hubs of oversized families, then look again
-        keep = ~np.isin(person_node, np.fromiter(hubs, dtype=np.int64)) if hubs else \
-            np.ones(len(person_node), bool)
-        label = components(n_groups + n_people - 1, group_of_edge[keep], person_node[keep])
-        con.register("_label", {"gid": np.arange(n_groups, dtype=np.int32),
-                                "family": label[:n_groups].astype(np.int64)})
-        con.execute("CREATE OR REPLACE TEMP TABLE _family_of AS SELECT * FROM _label")
-        con.unregister("_label")
-        new_hubs = {row[0] for row in con.execute(f"""
+        label_components(con, nodes, edges, "_group_label")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _family_of AS
+            SELECT CAST(node AS INTEGER) AS gid, comp AS family FROM _group_label
+            WHERE node < {n_groups};
+            DROP TABLE _group_label;
+            CREATE OR REPLACE TEMP TABLE _new_hubs AS
             WITH sized AS (SELECT family, count(DISTINCT person_id) AS n FROM _pg
                            JOIN _family_of USING (gid) GROUP BY family)
-            SELECT {n_groups} + p.pix FROM _pg g JOIN _family_of USING (gid)
+            SELECT p.pix FROM _pg g JOIN _family_of USING (gid)
             JOIN sized USING (family) JOIN _pid p USING (person_id)
             WHERE sized.n > {f.max_family_persons}
-            GROUP BY p.pix HAVING count(DISTINCT g.gid) >= {f.hub_min_groups}""").fetchall()}
-        if new_hubs <= hubs:
+              AND p.pix NOT IN (SELECT pix FROM _hub_pix)
+            GROUP BY p.pix HAVING count(DISTINCT g.gid) >= {f.hub_min_groups}""")
+        if not con.execute("SELECT count(*) FROM _new_hubs").fetchall()[0][0]:
             break
-        hubs |= new_hubs
-    con.register("_hubs", {"pix": np.array([h - n_groups for h in sorted(hubs)], np.int32)})
-    con.execute("CREATE OR REPLACE TEMP TABLE _hub_persons AS SELECT person_id FROM _pid "
-                "WHERE pix IN (SELECT pix FROM _hubs)")
-    con.unregister("_hubs")
-    return {"hubs": len(hubs)}
+        con.execute("INSERT INTO _hub_pix SELECT pix FROM _new_hubs")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _hub_persons AS
+        SELECT person_id FROM _pid WHERE pix IN (SELECT pix FROM _hub_pix);
+        DROP TABLE _new_hubs""")
+    hubs = con.execute("SELECT count(*) FROM _hub_pix").fetchall()[0][0]
+    con.execute("DROP TABLE _hub_pix")
+    return {"hubs": hubs}
 
 
 def _forget_person_keyed_ids(con: duckdb.DuckDBPyConnection) -> None:
     """Family ids were first kept per person, which a hub on several families broke; a
     warehouse still holding those starts its family ids afresh (the history keeps the old)."""
-    columns = {row[0] for row in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'families' "
-        "AND table_name = 'family_ids'").fetchall()}
-    if columns and FAMILY_IDS.member not in columns:
+    if table_exists(con, FAMILY_IDS.table) and \
+            FAMILY_IDS.member not in table_columns(con, FAMILY_IDS.table):
         con.execute(f"DROP TABLE {FAMILY_IDS.table}")
 
 
@@ -109,7 +109,7 @@ def build_families(con: duckdb.DuckDBPyConnection, config: MartsConfig,
         -- the memberships linking numbered (gid, group_key = group_type:group_id)
         CREATE OR REPLACE TEMP TABLE _memberships AS
         SELECT r.record_id, r.system, split_part(m.group_key, ':', 1) AS group_type,
-               m.group_key[strpos(m.group_key, ':') + 1:] AS group_id, m.role,
+               substr(m.group_key, strpos(m.group_key, ':') + 1) AS group_id, m.role,
                m.start_date, m.end_date, m.gid
         FROM linked.memberships m JOIN linked.records r USING (rid);
     """)
@@ -174,7 +174,8 @@ def _relationships(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> None:
         children AS (SELECT * FROM families.members WHERE role = 'child')
         SELECT p.person_id AS parent_person_id, c.person_id AS child_person_id,
                p.relation, list(DISTINCT p.system ORDER BY p.system) AS systems,
-               list(DISTINCT p.group_type || ':' || p.group_id) AS groups,
+               list(DISTINCT p.group_type || ':' || p.group_id
+                    ORDER BY p.group_type || ':' || p.group_id) AS groups,
                any_value(p.family_id) AS family_id
         FROM parents p JOIN children c
           ON c.group_type = p.group_type AND c.group_id = p.group_id

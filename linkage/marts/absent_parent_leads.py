@@ -21,7 +21,7 @@ from linkage.marts import priority
 from linkage.marts.hmis_stays import hmis_projects_sql, hmis_stays_sql
 from linkage.marts.labels import label_sql
 from linkage.marts.people import PEOPLE
-from linkage.warehouse import literal
+from linkage.warehouse import literal, tables_in
 
 #: How a relation (configs/marts.yaml families.parent_roles) reads in a row's `why`; a relation
 #: added there reads as its name until it is worded here.
@@ -38,8 +38,7 @@ def _sources_loaded(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
     """Whether the sources whose raw tables `sql` reads were ingested at all: a warehouse
     without any CW extract flags nobody, while a misspelt table of a loaded source is an
     error (raw tables are named <source>__<table>)."""
-    loaded = {row[0] for row in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
+    loaded = tables_in(con, "raw")
     sources = {name.split(".")[-1].split("__")[0]
                for name in con.get_table_names(sql, qualified=True)
                if name.startswith("raw.")}
@@ -171,7 +170,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
                    s.sightings[1].hmis_exit AS hmis_exit,
                    coalesce(s.sightings[1].seen_on >= DATE '{day}' - INTERVAL
                             {rules.recent_days} DAY, false) AS seen_recently,
-                   coalesce(len(s.sightings), 0) AS n_sightings, s.sightings,
+                   coalesce(array_length(s.sightings), 0) AS n_sightings, s.sightings,
                    coalesce(c.link_confidence, 1.0) AS link_confidence,
                    p.parent_person_id IN (SELECT p.person_id FROM linked.persons p
                                           WHERE p.record_id IN ({alleged}))
@@ -187,7 +186,8 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             WHERE f.found_in <> ['cw'])
         SELECT *,
                concat('The child''s ', {_words('relation')},
-                      CASE WHEN len(cw_case_ids) > 1 THEN ', on none of the child''s CW cases'
+                      CASE WHEN array_length(cw_case_ids) > 1
+                           THEN ', on none of the child''s CW cases'
                            ELSE ', not on the child''s CW case' END,
                       '; known to ', upper(array_to_string(found_in, ', ')),
                       CASE WHEN cs_names_a_father_cw_calls_alleged

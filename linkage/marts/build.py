@@ -41,10 +41,9 @@ def build_marts(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> dict[str
     people.prepare(con)
     counts = {}
     for name, build in MARTS.items():
-        if name in history.KEYS:
-            history.keep_previous(con, name)
+        kept = name in history.KEYS and history.keep_previous(con, name)
         build(con, config, day)
         if name in history.KEYS:
-            history.record(con, name, run_at)
+            history.record(con, name, run_at, kept)
         counts[name] = con.execute(f"SELECT count(*) FROM marts.{name}").fetchall()[0][0]
     return counts

@@ -21,7 +21,7 @@ from datetime import datetime
 
 import duckdb
 
-from linkage.warehouse import literal, table_exists
+from linkage.warehouse import literal, quote, table_columns, table_exists
 
 HISTORY = "marts.list_history"
 KEYS: dict[str, tuple[str, ...]] = {
@@ -44,33 +44,33 @@ def _previous(name: str) -> str:
     return f"_previous_{name}"  # a temporary table
 
 
-def _kept(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary "
-                            "AND table_name = ?", [_previous(name)]).fetchall()[0][0])
-
-
-def keep_previous(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Before list `name` is rebuilt: keep the last run's rows, for those that leave it."""
+def keep_previous(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Before list `name` is rebuilt: keep the last run's rows, for those that leave it.
+    Whether there was a last run's list."""
     con.execute(f"DROP TABLE IF EXISTS {_previous(name)}")
-    if table_exists(con, f"marts.{name}"):
-        con.execute(f"CREATE TEMP TABLE {_previous(name)} AS SELECT * FROM marts.{name}")
+    if not table_exists(con, f"marts.{name}"):
+        return False
+    con.execute(f"CREATE TEMP TABLE {_previous(name)} AS SELECT * FROM marts.{name}")
+    return True
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
-
-
-def record(con: duckdb.DuckDBPyConnection, name: str, run_at: datetime) -> None:
+def record(con: duckdb.DuckDBPyConnection, name: str, run_at: datetime, kept: bool) -> None:
     """After list `name` is built: carry its history forward to `run_at`, add `first_listed`
-    and `status` to it, and write marts.<name>_resolved."""
+    and `status` to it, and write marts.<name>_resolved (`kept`: whether keep_previous kept
+    the last run's list)."""
     table, at = f"marts.{name}", f"TIMESTAMP {literal(run_at.isoformat(sep=' '))}"
+    columns = list(table_columns(con, table))
+    # the row as JSON, spelled out so that either engine can make it (DuckDB's own to_json(t)
+    # gives the same text)
+    row = "struct_pack(" + ", ".join(f"{quote(c)} := t.{quote(c)}" for c in columns) + ")"
     con.execute(f"""
         CREATE TABLE IF NOT EXISTS {HISTORY} (
             list_name VARCHAR, row_key VARCHAR, first_listed TIMESTAMP, last_listed TIMESTAMP,
             status VARCHAR, content_hash VARCHAR, resolved_at TIMESTAMP);
         CREATE OR REPLACE TEMP TABLE _history_now AS
         WITH cur AS (SELECT {key_sql(name, 't')} AS row_key,
-                            md5(to_json(t)::VARCHAR) AS content_hash FROM {table} t),
+                            md5(CAST(to_json({row}) AS VARCHAR)) AS content_hash
+                     FROM {table} t),
         prev AS (SELECT * FROM {HISTORY} WHERE list_name = {literal(name)})
         SELECT {literal(name)} AS list_name, row_key,
                CASE WHEN c.row_key IS NULL OR p.status IN ('new', 'changed', 'unchanged')
@@ -87,20 +87,20 @@ def record(con: duckdb.DuckDBPyConnection, name: str, run_at: datetime) -> None:
         DELETE FROM {HISTORY} WHERE list_name = {literal(name)};
         INSERT INTO {HISTORY} SELECT * FROM _history_now;
         CREATE OR REPLACE TABLE {table} AS
-        SELECT l.* EXCLUDE (_n), h.first_listed, h.status
+        SELECT {', '.join(f'l.{quote(c)}' for c in columns)}, h.first_listed, h.status
         FROM (SELECT *, row_number() OVER () AS _n FROM {table}) l
         JOIN _history_now h ON h.row_key = {key_sql(name, 'l')}
         ORDER BY l._n;
         DROP TABLE _history_now""")
-    _write_resolved(con, name, at)
+    _write_resolved(con, name, at, kept)
 
 
-def _write_resolved(con: duckdb.DuckDBPyConnection, name: str, at: str) -> None:
+def _write_resolved(con: duckdb.DuckDBPyConnection, name: str, at: str, kept: bool) -> None:
     """marts.<name>_resolved: the rows this run resolved as the last run had them, in the
     list's columns (a column the last run's list lacked, or held with another type, empty)."""
     table = f"marts.{name}"
-    columns = _columns(con, table)
-    had = _columns(con, _previous(name)) if _kept(con, name) else {}
+    columns = table_columns(con, table)
+    had = table_columns(con, _previous(name)) if kept else {}
     select = ", ".join(
         "'resolved' AS status" if c == "status"
         else f"p.{c}" if had.get(c) == t else f"NULL::{t} AS {c}"

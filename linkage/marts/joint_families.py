@@ -23,7 +23,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
                        AS roles
             FROM families.members m LEFT JOIN {PEOPLE} n USING (person_id)
             GROUP BY m.family_id, m.person_id)
-        SELECT f.family_id, f.systems, len(f.systems) AS n_systems, f.n_persons,
+        SELECT f.family_id, f.systems, array_length(f.systems) AS n_systems, f.n_persons,
                f.open_cw_case,
                (SELECT list(struct_pack(person_id := p.person_id, name := p.name,
                                         dob := p.dob, roles := p.roles)
@@ -40,5 +40,6 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
                 FROM families.members x WHERE x.family_id = f.family_id) AS records,
                f.first_seen, f.last_seen, f.oversized
         FROM families.families f
-        WHERE len(f.systems) >= {config.joint_families.min_systems}
-        ORDER BY f.open_cw_case DESC, len(f.systems) DESC, f.last_seen DESC, f.family_id""")
+        WHERE array_length(f.systems) >= {config.joint_families.min_systems}
+        ORDER BY f.open_cw_case DESC, array_length(f.systems) DESC, f.last_seen DESC,
+                 f.family_id""")

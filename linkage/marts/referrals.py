@@ -66,7 +66,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
         listed AS (
             SELECT *, CASE WHEN list_contains(list_transform(held, lambda x: x.kind), 'withdraw')
                            THEN 'withdraw' ELSE 'refer' END AS kind
-            FROM judged WHERE len(held) > 0),
+            FROM judged WHERE array_length(held) > 0),
         names AS ({names_sql('SELECT child_person_id FROM listed')})
         SELECT l.kind,
                list_transform(list_filter(l.held, lambda x: x.kind = l.kind), lambda x: x.code)

@@ -58,9 +58,12 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             SELECT c.cw_case_id, c.family_id, c.opened AS cw_case_opened, c.case_plan_goal,
                    c.cw_case_id IN (SELECT cw_case_id FROM removed) AS child_removed,
                    s.hmis_household_id, min(s.entry_date) AS entry_date,
-                   max(s.exit_date) AS exit_date, any_value(s.project_type) AS project_type,
-                   any_value(s.living_situation) AS living_situation,
-                   any_value(s.project_id) AS project_id,
+                   max(s.exit_date) AS exit_date,
+                   -- the household's first stay's (the same on every run and engine)
+                   arg_min(s.project_type, (s.entry_date, s.enrollment_id)) AS project_type,
+                   arg_min(s.living_situation, (s.entry_date, s.enrollment_id))
+                       AS living_situation,
+                   arg_min(s.project_id, (s.entry_date, s.enrollment_id)) AS project_id,
                    list(DISTINCT s.record_id ORDER BY s.record_id) AS evidence_records
             FROM open_cases c JOIN stays s USING (family_id)
             WHERE EXISTS (SELECT 1 FROM case_people cp JOIN household_people hp
