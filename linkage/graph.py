@@ -50,13 +50,12 @@ def label_components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out
     node taking the lowest label among its own, its neighbours' and its label's, until none
     changes (a few rounds: a person's records are a handful of links apart)."""
     if isinstance(con, duckdb.DuckDBPyConnection):
-        n = con.execute(f"SELECT coalesce(max(node), 0) FROM ({nodes})").fetchall()[0][0]
+        ids = con.execute(f"SELECT node FROM ({nodes})").fetchnumpy()["node"]
         found = con.execute(edges).fetchnumpy()
-        label = components(n, found["a"], found["b"])
-        con.register("_cc_labels", {"node": np.arange(n + 1, dtype=np.int64),
-                                    "comp": label.astype(np.int64)})
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT l.node AS {column}, l.comp "
-                    f"FROM _cc_labels l JOIN ({nodes}) n ON n.node = l.node")
+        label = components(int(ids.max()) if len(ids) else 0, found["a"], found["b"])
+        con.register("_cc_labels", {"node": ids, "comp": label[ids]})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS "
+                    f"SELECT node AS {column}, comp FROM _cc_labels")
         con.unregister("_cc_labels")
         return
     con.execute(f"""

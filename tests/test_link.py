@@ -323,3 +323,45 @@ def test_connected_components_match_a_union_find(shape: str) -> None:
         found.setdefault(comp, set()).add(node)
     assert {frozenset(g) for g in found.values()} == _union_find_partition(n, a, b)
     assert (label <= np.arange(n + 1)).all()
+
+
+class _OtherEngine:
+    """A DuckDB connection that does not look like one: linkage.graph then takes the path it
+    takes on Spark (labels propagated in SQL), here run by DuckDB."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        return self.con.execute(sql)
+
+
+@pytest.mark.parametrize("shape", ["random", "chain", "star"])
+def test_components_in_sql_match_the_numpy_ones(shape: str) -> None:
+    """The SQL label propagation the Spark engine runs gives the partition the NumPy
+    components give, on nodes that skip numbers (families number groups, then persons)."""
+    from linkage.graph import label_components
+
+    n = 300
+    rng = np.random.default_rng(3)
+    a, b = {"random": (rng.integers(0, n, 250), rng.integers(0, n, 250)),
+            "chain": (np.arange(n - 1), np.arange(1, n)),
+            "star": (np.full(n - 1, 7), np.delete(np.arange(n), 7))}[shape]
+    nodes = np.arange(n)[np.arange(n) % 10 != 9]  # every tenth node is not a node
+    keep = np.isin(a, nodes) & np.isin(b, nodes)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE nodes AS SELECT unnest(?) AS node", [nodes.tolist()])
+    con.execute("CREATE TABLE edges AS SELECT unnest(?) AS a, unnest(?) AS b",
+                [a[keep].tolist(), b[keep].tolist()])
+    partitions = []
+    for engine in (con, _OtherEngine(con)):
+        label_components(engine, "SELECT node FROM nodes", "SELECT a, b FROM edges", "_out",
+                         "id")
+        found: dict[int, set[int]] = {}
+        for node, comp in con.execute("SELECT id, comp FROM _out").fetchall():
+            found.setdefault(comp, set()).add(node)
+            assert comp <= node  # labelled by its lowest node
+        partitions.append({frozenset(g) for g in found.values()})
+    assert partitions[0] == partitions[1]
+    assert sum(len(g) for g in partitions[0]) == len(nodes)
+    assert len(partitions[0]) < len(nodes)  # some nodes were joined

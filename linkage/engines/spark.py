@@ -44,7 +44,8 @@ def _view(name: str) -> str:
 
 def to_spark(statement: Any) -> str:
     """Spark SQL for one parsed DuckDB statement (sqlglot expression). Tables are renamed to
-    their views, and what sqlglot leaves to the caller is rewritten:
+    their views, and what sqlglot leaves to the caller is rewritten (a node replaced is not
+    visited within, so each replacement rewrites its own parts):
     - DuckDB's `&&` list overlap becomes ARRAYS_OVERLAP;
     - a CTE's MATERIALIZED hint is dropped (Spark plans CTEs itself);
     - an ordered aggregate (`list(x ORDER BY k)`, `first(x ORDER BY k)`), which Spark lacks,
@@ -80,7 +81,11 @@ def to_spark(statement: Any) -> str:
             text = _text(node.this).replace("%", "%%").replace("{}", "%s")
             return exp.Anonymous(this="FORMAT_STRING", expressions=[
                 exp.Literal.string(text),  # a date as DuckDB writes it, not as a day number
-                *(exp.Cast(this=e, to=exp.DataType.build("string")) for e in node.expressions)])
+                *(exp.Cast(this=e.transform(rewrite), to=exp.DataType.build("string"))
+                  for e in node.expressions)])
+        if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber) and \
+                not node.args.get("partition_by") and not node.args.get("order"):
+            return exp.Anonymous(this="MONOTONICALLY_INCREASING_ID", expressions=[])
         if id(node) not in widened and (isinstance(node, exp.ArraySize | exp.Length) or (
                 isinstance(node, exp.Window) and
                 isinstance(node.this, exp.RowNumber | exp.Rank | exp.DenseRank))):
@@ -94,10 +99,8 @@ def to_spark(statement: Any) -> str:
             index = node.expressions[0]  # sqlglot has made a literal index count from 0
             if isinstance(index, exp.Literal):
                 index = exp.Literal.number(int(index.this) + 1)
-            return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this, index])
-        if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber) and \
-                not node.args.get("partition_by") and not node.args.get("order"):
-            return exp.Anonymous(this="MONOTONICALLY_INCREASING_ID", expressions=[])
+            return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[
+                node.this.transform(rewrite), index.transform(rewrite)])
         if isinstance(node, exp.In) and isinstance(node.this, exp.Tuple) and \
                 isinstance(node.args.get("query"), exp.Subquery | exp.Select):
             query = node.args["query"]

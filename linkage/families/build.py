@@ -176,7 +176,7 @@ def _relationships(con: duckdb.DuckDBPyConnection, config: MartsConfig) -> None:
                p.relation, list(DISTINCT p.system ORDER BY p.system) AS systems,
                list(DISTINCT p.group_type || ':' || p.group_id
                     ORDER BY p.group_type || ':' || p.group_id) AS groups,
-               any_value(p.family_id) AS family_id
+               min(p.family_id) AS family_id
         FROM parents p JOIN children c
           ON c.group_type = p.group_type AND c.group_id = p.group_id
          AND c.person_id <> p.person_id

@@ -69,15 +69,20 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
     con.execute(f"""
         CREATE OR REPLACE TABLE marts.absent_parent_leads AS
         WITH sexes AS (
-            SELECT p.person_id, mode(r.sex) AS sex FROM linked.persons p
-            JOIN staged.person_records r USING (record_id) GROUP BY p.person_id),
+            -- the sex most of a person's records give; on a tie the alphabetically last,
+            -- so that a list never changes between runs or engines for a tie alone
+            SELECT person_id, arg_max(sex, (n, sex)) AS sex FROM (
+                SELECT p.person_id, r.sex, count(*) AS n FROM linked.persons p
+                JOIN staged.person_records r USING (record_id) WHERE r.sex IS NOT NULL
+                GROUP BY p.person_id, r.sex)
+            GROUP BY person_id),
         children AS (
             SELECT DISTINCT family_id, group_id AS cw_case_id, person_id AS child_person_id,
                    record_id AS child_record_id
             FROM families.members WHERE group_type = 'cw_case' AND role = 'child'),
         named AS (
             SELECT r.child_person_id, r.parent_person_id, r.relation, r.systems AS named_by
-            FROM families.relationships r JOIN sexes s ON s.person_id = r.parent_person_id
+            FROM families.relationships r LEFT JOIN sexes s ON s.person_id = r.parent_person_id
             WHERE r.relation IN ({relations}) {sex}),
         parents AS (
             SELECT * FROM named
@@ -113,8 +118,11 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             FROM staged.events e JOIN parent_records pr USING (record_id)
             WHERE e.event_type = {literal(rules.locate_event)}
             UNION ALL
-            SELECT pr.person_id, e.record_id, 'tanf', max(e.start_date), any_value(e.group_id),
-                   'ZIP ' || arg_max(e.details->>'ZIP_CODE', e.start_date), NULL, NULL, NULL
+            SELECT pr.person_id, e.record_id, 'tanf', max(e.start_date),
+                   arg_max(e.group_id, (e.start_date, e.group_id)),
+                   'ZIP ' || arg_max(e.details->>'ZIP_CODE',
+                                     (e.start_date, e.details->>'ZIP_CODE')),
+                   NULL, NULL, NULL
             FROM staged.events e JOIN parent_records pr USING (record_id)
             WHERE e.event_type = {literal(rules.tanf_event)}
             GROUP BY pr.person_id, e.record_id
@@ -148,7 +156,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
         open_cw AS (SELECT group_id AS cw_case_id FROM ({open_groups_sql(day)})
                     WHERE group_type = 'cw_case'),
         pairs AS (
-            SELECT a.child_person_id, a.parent_person_id, any_value(a.family_id) AS family_id,
+            SELECT a.child_person_id, a.parent_person_id, min(a.family_id) AS family_id,
                    arg_max(a.cw_case_id, (a.cw_case_id IN (SELECT * FROM open_cw),
                                           g.start_date, a.cw_case_id)) AS cw_case_id,
                    list(DISTINCT a.cw_case_id ORDER BY a.cw_case_id) AS cw_case_ids,

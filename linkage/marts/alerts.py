@@ -162,13 +162,16 @@ def _facts_sql(config: MartsConfig, day: date) -> str:
         GROUP BY o.cw_case_id, s.hmis_household_id
         UNION ALL
         SELECT 'absent_parent_located', c.cw_case_id || '|' || (e.details->>'locate_id'),
-               any_value(e.start_date), NULL, rel.parent_person_id, c.cw_case_id, NULL, NULL,
+               min(e.start_date), NULL, rel.parent_person_id, c.cw_case_id, NULL, NULL,
                NULL, NULL, e.details->>'locate_id',
+               -- the locate's first record (a locate on two of a parent's records reads
+               -- the same on every run)
                format('CS located a parent of a child on the case, who is not on it, on {{}}: '
-                      '{{}}', any_value(e.start_date),
-                      concat_ws(', ', any_value(e.details->>'address_line1'),
-                                any_value(e.details->>'city'), any_value(e.details->>'zip'),
-                                any_value(nullif(e.details->>'employer_name', ''))))
+                      '{{}}', min(e.start_date),
+                      arg_min(concat_ws(', ', e.details->>'address_line1', e.details->>'city',
+                                        e.details->>'zip',
+                                        nullif(e.details->>'employer_name', '')),
+                              (e.start_date, e.record_id)))
         FROM cw_members c
         JOIN families.relationships rel
           ON rel.child_person_id = c.person_id

@@ -61,7 +61,8 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
              AND rel.relation IN ({in_list(r.father_relations)})),
         status AS (
             SELECT record_id, group_id AS cs_case_id,
-                   arg_max(details->>'paternity_status', start_date) AS status,
+                   arg_max(details->>'paternity_status', (start_date, details->>'paternity_status'))
+                       AS status,
                    max(start_date) AS established_on
             FROM staged.events WHERE event_type = {literal(r.paternity_event)} GROUP BY 1, 2),
         seen AS (
@@ -80,8 +81,9 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
               AND coalesce(s.address_street, s.zip5) IS NOT NULL),
         last_seen AS (
             SELECT person_id, max(seen_on) AS last_seen_on,
-                   arg_max(seen_in, seen_on) AS last_seen_in,
-                   arg_max(address, seen_on) AS last_seen_address
+                   -- one sighting's place and address, the same on a tie every time
+                   arg_max(seen_in, (seen_on, seen_in, address)) AS last_seen_in,
+                   arg_max(address, (seen_on, seen_in, address)) AS last_seen_address
             FROM seen GROUP BY 1),
         names AS ({names_sql('SELECT child_person_id FROM children UNION '
                              'SELECT father_person_id FROM fathers')}),

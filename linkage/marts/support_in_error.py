@@ -59,7 +59,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
              AND rel.relation = {literal(r.custodial_relation)}
             WHERE k.cs_child_record_id NOT IN (SELECT record_id FROM referred)),
         children AS (  -- each child of the order in care, on its earliest open removal
-            SELECT cs_case_id, child_person_id, any_value(custodial_person_id) AS custodial,
+            SELECT cs_case_id, child_person_id, min(custodial_person_id) AS custodial,
                    arg_min(struct_pack(cw_case_id, cw_removal_id, removal_date,
                                        removal_reason),
                            (removal_date, cw_removal_id)) AS removal
@@ -71,7 +71,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             WHERE m.group_type = 'cs_case' AND m.role = 'non_custodial_parent'
             GROUP BY group_id),
         orders_in_error AS (
-            SELECT k.cs_case_id, any_value(k.custodial) AS custodial_person_id,
+            SELECT k.cs_case_id, min(k.custodial) AS custodial_person_id,
                    count(*) AS children_in_care,
                    list(struct_pack(person_id := k.child_person_id, name := n.name,
                                     dob := n.dob, cw_case_id := k.removal.cw_case_id,
