@@ -111,10 +111,18 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
         taken = {row[0] for row in con.execute(
             f"SELECT {key} FROM {history} UNION SELECT {key} FROM {table} UNION "
             f"SELECT {key} FROM _inherited UNION SELECT {key} FROM _fresh").fetchall()}
+        salted: dict[int, str] = {}
         for cluster, first in clashes:
-            new = _new_id(first, taken, prefix)
-            taken.add(new)
-            con.execute(f"UPDATE _fresh SET {key} = ? WHERE cluster = ?", [new, cluster])
+            salted[cluster] = _new_id(first, taken, prefix)
+            taken.add(salted[cluster])
+        # a table joined in, not UPDATEs: the same statements on either engine
+        con.register("_salted", {"cluster": np.array(list(salted), np.int64),
+                                 key: np.array(list(salted.values()), object)})
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _fresh AS
+            SELECT f.cluster, f.first, coalesce(s.{key}, f.{key}) AS {key}
+            FROM _fresh f LEFT JOIN _salted s USING (cluster)""")
+        con.unregister("_salted")
     created = con.execute("SELECT count(*) FROM _fresh").fetchall()[0][0]
     at = datetime.now().isoformat(sep=" ", timespec="seconds")
     con.execute(f"""

@@ -121,3 +121,21 @@ def test_duckdb_and_spark_give_the_same_persons_families_and_lists(
     assert {table: counts for table, counts in found.items() if counts["differ"]} == {}
     for table in ("families.members", "marts.absent_parent_leads", "marts.list_history"):
         assert found[table]["rows"] > 0, table
+
+
+def test_a_salted_id_comes_out_the_same_on_spark(tmp_path: Path) -> None:
+    """The rare new id that is already taken is salted on Spark as on DuckDB (a table joined
+    in: the Spark engine runs no UPDATE)."""
+    from test_stable_ids import split_where_the_smaller_member_loses_its_id
+
+    from linkage.engines.spark import SparkConnection
+    from linkage.link.settings import SparkSettings
+
+    spark = SparkConnection(SparkSettings(master="local[1]", driver_memory="1g",
+                                          shuffle_partitions=2), tmp_path)
+    try:
+        on_spark = split_where_the_smaller_member_loses_its_id(spark)  # type: ignore[arg-type]
+    finally:
+        spark.close()
+    first, second = split_where_the_smaller_member_loses_its_id(duckdb.connect())
+    assert on_spark == (first, second) and second["a"] != second["b"]

@@ -1,9 +1,13 @@
-"""The link step's pair work on Apache Spark (`engine.name: spark` in configs/linkage.yaml).
+"""The link step's pair work and the families step on Apache Spark (`engine.name: spark` in
+configs/linkage.yaml).
 
-`SparkConnection` takes the calls the link step makes on a DuckDB connection (`execute`,
-`fetchall`, `fetchnumpy`, `register`, `unregister`) and runs them on Spark:
+`SparkConnection` takes the calls those steps make on a DuckDB connection (`execute`,
+`fetchall`, `fetchnumpy`, `register`, `unregister`, DESCRIBE, and the warehouse helpers'
+`has_table`, `tables_in`, `get_table_names`) and runs them on Spark:
 - each statement, written in DuckDB's dialect by famlink's SQL functions, is parsed and
   translated with sqlglot (`to_spark`), with the few rewrites sqlglot leaves to the caller;
+- a statement Spark refuses is a `SparkSqlError` (a duckdb.Error), whose message never
+  quotes a value;
 - CREATE TABLE ... AS, INSERT, DELETE and DROP act on Spark DataFrames kept as views, each
   checkpointed when made so that no plan grows with the steps before it (`linked.vectors` is
   the view `linked__vectors`);
@@ -208,7 +212,7 @@ class SparkSqlError(duckdb.Error):
 
 
 class SparkConnection:
-    """A Spark session that answers the link step's calls as a DuckDB connection would.
+    """A Spark session that answers the steps' calls as a DuckDB connection would.
 
     `work` holds Spark's checkpoints and the Parquet files tables cross in; it is deleted on
     `close`."""
