@@ -23,14 +23,27 @@ class WarehouseBusy(RuntimeError):
 
 
 class OutOfMemory(RuntimeError):
-    """A step needed more memory than DuckDB was allowed: one line naming the step and the
-    setting to change, instead of DuckDB's traceback after minutes of work."""
+    """A step needed more memory than its engine was allowed: one line naming the step and
+    the setting to change, instead of the engine's traceback after minutes of work."""
 
-    def __init__(self, step: str, limit: str) -> None:
-        super().__init__(
-            f"{step} ran out of memory (DuckDB's limit: {limit}). Raise resources.memory_limit "
-            f"in configs/linkage.yaml (`auto` is 80% of this machine's memory), or free memory "
-            f"on the machine, and run again; nothing was published")
+    def __init__(self, step: str, limit: str, setting: str = "resources.memory_limit") -> None:
+        if setting == "resources.memory_limit":
+            told = (f"DuckDB's limit: {limit}). Raise {setting} in configs/linkage.yaml "
+                    f"(`auto` is 80% of this machine's memory), or free memory on the machine,")
+        else:
+            told = (f"{setting}: {limit}). Raise {setting} in configs/linkage.yaml, or give "
+                    f"the engine more machines,")
+        super().__init__(f"{step} ran out of memory ({told} and run again; nothing was "
+                         f"published")
+
+
+class EngineOutOfMemory(RuntimeError):
+    """An engine other than DuckDB ran out of memory (linkage.engines): the setting that
+    bounds it and its value, for `out_of_memory_as` to word with the step's name."""
+
+    def __init__(self, setting: str, limit: str) -> None:
+        super().__init__(setting)
+        self.setting, self.limit = setting, limit
 
 
 def use_resources(con: duckdb.DuckDBPyConnection, db: Path, memory_limit: str,
@@ -46,12 +59,15 @@ def use_resources(con: duckdb.DuckDBPyConnection, db: Path, memory_limit: str,
 
 @contextlib.contextmanager
 def out_of_memory_as(step: str, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Turn DuckDB's out-of-memory error inside `step` into OutOfMemory."""
+    """Turn DuckDB's (or another engine's) out-of-memory error inside `step` into
+    OutOfMemory."""
     try:
         yield
     except duckdb.OutOfMemoryException:
         limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
         raise OutOfMemory(step, limit) from None
+    except EngineOutOfMemory as exc:
+        raise OutOfMemory(step, exc.limit, exc.setting) from None
 
 
 class PublishedVersion(WarehouseBusy):

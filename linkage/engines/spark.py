@@ -32,7 +32,7 @@ import numpy as np
 
 from linkage.config import ConfigError
 from linkage.link.settings import SparkSettings
-from linkage.warehouse import literal
+from linkage.warehouse import EngineOutOfMemory, literal
 
 _MISSING = ("The Spark engine needs pyspark 4 and Java 17: pip install 'famlink[spark]' "
             "(configs/linkage.yaml, engine.name: spark)")
@@ -54,9 +54,11 @@ def to_spark(statement: Any) -> str:
     - a CTE's MATERIALIZED hint is dropped (Spark plans CTEs itself);
     - an ordered aggregate (`list(x ORDER BY k)`, `first(x ORDER BY k)`), which Spark lacks,
       sorts the collected (k, x) pairs, and a list of no rows is NULL (`_collected`);
-    - `format('{}', x)` is FORMAT_STRING('%s', CAST(x AS STRING));
+    - `format('{}', x)` is FORMAT_STRING('%s', CAST(x AS STRING)), NULL when x is;
+    - `arg_max` / `arg_min` skip NULLs and order tuple keys as DuckDB does (`_by`);
     - list sizes, string lengths and row numbers are BIGINT, as DuckDB's (Spark's are INT);
     - `(a, b) IN (SELECT (a, b) ...)` (DuckDB's spelling) selects the columns themselves;
+    - `x NOT IN (SELECT ...)` in a WHERE becomes anti joins (`_not_in`);
     - a list's element `x[i]` is TRY_ELEMENT_AT (counting from 1, NULL past the end, as
       DuckDB's; sqlglot shifts only a literal index);
     - `row_number() OVER ()`, the rows numbered in their stored order (Spark wants an order),
@@ -79,14 +81,24 @@ def to_spark(statement: Any) -> str:
             node.set("materialized", None)
         if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg | exp.First):
             return _collected(node.this, node.expression)
+        if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArgMax | exp.ArgMin):
+            return _by(node.this, node.expression.this)
+        if isinstance(node, exp.ArgMax | exp.ArgMin):
+            return _by(node, None)
         if isinstance(node, exp.ArrayAgg) or _ordered_aggregate(node):
             return _collected(node, None)
         if isinstance(node, exp.Format) and _text(node.this) is not None:
             text = _text(node.this).replace("%", "%%").replace("{}", "%s")
-            return exp.Anonymous(this="FORMAT_STRING", expressions=[
+            values = [e.transform(rewrite) for e in node.expressions]
+            formatted = exp.Anonymous(this="FORMAT_STRING", expressions=[
                 exp.Literal.string(text),  # a date as DuckDB writes it, not as a day number
-                *(exp.Cast(this=e.transform(rewrite), to=exp.DataType.build("string"))
-                  for e in node.expressions)])
+                *(exp.Cast(this=v, to=exp.DataType.build("string")) for v in values)])
+            if not values:
+                return formatted
+            # DuckDB's is NULL when a value is; Java's would write "null" into the text
+            return exp.If(this=exp.or_(*(exp.Is(this=v.copy(), expression=exp.Null())
+                                         for v in values)),
+                          true=exp.Null(), false=formatted)
         if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber) and \
                 not node.args.get("partition_by") and not node.args.get("order"):
             return exp.Anonymous(this="MONOTONICALLY_INCREASING_ID", expressions=[])
@@ -105,6 +117,12 @@ def to_spark(statement: Any) -> str:
                 index = exp.Literal.number(int(index.this) + 1)
             return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[
                 node.this.transform(rewrite), index.transform(rewrite)])
+        if isinstance(node, exp.Not) and isinstance(node.this, exp.In) and \
+                isinstance(node.this.args.get("query"), exp.Subquery) and \
+                not isinstance(node.this.this, exp.Tuple) and \
+                isinstance(node.find_ancestor(exp.Where, exp.Select), exp.Where):
+            return _not_in(node.this.this.transform(rewrite),
+                           node.this.args["query"].this.transform(rewrite))
         if isinstance(node, exp.In) and isinstance(node.this, exp.Tuple) and \
                 isinstance(node.args.get("query"), exp.Subquery | exp.Select):
             query = node.args["query"]
@@ -128,6 +146,50 @@ def _text(node: Any) -> str | None:
     return None
 
 
+def _nulls_last(key: Any) -> str:
+    """Spark SQL for sort key `key` (an expression), ordering as DuckDB orders it: a tuple or
+    struct compares field by field with a NULL field last, where Spark puts it first, so each
+    field is preceded by whether it is NULL."""
+    from sqlglot import exp
+
+    if not isinstance(key, exp.Tuple | exp.Struct):
+        return to_spark(key)
+    fields = [f.expression if isinstance(f, exp.PropertyEQ) else f for f in key.expressions]
+    return "STRUCT(" + ", ".join(f"({to_spark(f)}) IS NULL, {to_spark(f)}" for f in fields) \
+        + ")"
+
+
+def _not_in(value: Any, query: Any) -> Any:
+    """`value NOT IN (query)` in a WHERE, as anti joins Spark can run at any size: its own
+    plan for NOT IN broadcasts the whole subquery to every task (a null-aware anti join),
+    which ran a 4 GB driver out of memory on a million persons' lists. DuckDB's meaning is
+    kept: true when the query has no rows; else false when it holds a NULL, NULL when the
+    value is NULL, true when no row equals the value."""
+    from sqlglot import exp
+
+    rows = f"(SELECT * FROM ({query.sql(dialect='spark')}) AS _q(_v))"
+    found = exp.maybe_parse(
+        f"NOT EXISTS (SELECT 1 FROM {rows} AS _s WHERE _s._v = {value.sql(dialect='spark')})"
+        f" AND ({value.sql(dialect='spark')} IS NOT NULL OR NOT EXISTS (SELECT 1 FROM {rows}"
+        f" AS _s)) AND NOT EXISTS (SELECT 1 FROM {rows} AS _s WHERE _s._v IS NULL)",
+        dialect="spark")
+    return exp.Paren(this=found)
+
+
+def _by(node: Any, where: Any) -> Any:
+    """Spark SQL for `arg_max(v, k)` / `arg_min(v, k)` (FILTERed by `where`, if any): MAX_BY /
+    MIN_BY over the rows where neither v nor k is NULL (DuckDB skips those; Spark would
+    return a NULL v), a tuple key ordered as DuckDB orders it (`_nulls_last`)."""
+    from sqlglot import exp
+
+    value, key = to_spark(node.this), node.expression
+    kept = f"({value}) IS NOT NULL AND ({to_spark(key)}) IS NOT NULL"
+    if where is not None:
+        kept = f"({to_spark(where)}) AND {kept}"
+    function = "MAX_BY" if isinstance(node, exp.ArgMax) else "MIN_BY"
+    return exp.Var(this=f"{function}({value}, {_nulls_last(key)}) FILTER (WHERE {kept})")
+
+
 def _ordered_aggregate(node: Any) -> bool:
     """Whether `node` is `list(... ORDER BY ...)` or `first(... ORDER BY ...)`."""
     from sqlglot import exp
@@ -148,7 +210,7 @@ def _collected(node: Any, where: Any) -> Any:
     if isinstance(value, exp.Distinct):
         value, distinct = value.expressions[0], True
     keys = order.expressions if order else []
-    fields = ", ".join([f"{to_spark(k.this)} AS k{i}" for i, k in enumerate(keys)]
+    fields = ", ".join([f"{_nulls_last(k.this)} AS k{i}" for i, k in enumerate(keys)]
                        + [f"{to_spark(value)} AS v"])
     collected = f"COLLECT_LIST(STRUCT({fields}))"
     if where is not None:
@@ -156,10 +218,10 @@ def _collected(node: Any, where: Any) -> Any:
     steps = []
     for i, key in enumerate(keys):
         before, after = ("1", "-1") if key.args.get("desc") else ("-1", "1")
-        nulls = "-1" if key.args.get("nulls_first") else "1"
+        nulls = -1 if key.args.get("nulls_first") else 1
         left, right = f"_l.k{i}", f"_r.k{i}"
         steps.append(f"NULLIF(CASE WHEN {left} IS NULL AND {right} IS NULL THEN 0 "
-                     f"WHEN {left} IS NULL THEN {nulls} WHEN {right} IS NULL THEN -{nulls} "
+                     f"WHEN {left} IS NULL THEN {nulls} WHEN {right} IS NULL THEN {-nulls} "
                      f"WHEN {left} < {right} THEN {before} WHEN {left} > {right} THEN {after} "
                      f"ELSE 0 END, 0)")
     ordered = f"ARRAY_SORT({collected}, (_l, _r) -> COALESCE({', '.join(steps)}, 0))" \
@@ -225,6 +287,7 @@ class SparkConnection:
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
             raise ConfigError(_MISSING + ": no java on the PATH and no JAVA_HOME")
         self.work = Path(tempfile.mkdtemp(prefix="famlink-spark-", dir=work))
+        self.driver_memory = settings.driver_memory
         # the UDFs' Python workers run this interpreter, which has famlink's packages
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         try:
@@ -268,6 +331,7 @@ class SparkConnection:
     def execute(self, sql: str, parameters: list | None = None) -> SparkConnection:
         """Run one or more statements; the last one's rows are what `fetchall` returns."""
         import sqlglot
+        from py4j.protocol import Py4JJavaError
         from pyspark.errors import AnalysisException, ParseException
         from pyspark.errors.exceptions.captured import CapturedException
 
@@ -283,6 +347,14 @@ class SparkConnection:
             except CapturedException as exc:  # a value can be quoted: the condition alone
                 raise SparkSqlError(f"Spark stopped on {exc.getCondition()} (its log says "
                                     f"more)") from None
+            except Py4JJavaError as exc:  # one pyspark does not classify (a job aborted):
+                # its Java trace can quote a value, so its class alone
+                if "java.lang.OutOfMemoryError" in str(exc):
+                    raise EngineOutOfMemory("engine.spark.driver_memory",
+                                            self.driver_memory) from None
+                raise SparkSqlError(f"Spark stopped on "
+                                    f"{exc.java_exception.getClass().getName()} (its log "
+                                    f"says more)") from None
         return self
 
     def fetchall(self) -> list[tuple]:

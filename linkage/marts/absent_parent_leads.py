@@ -119,9 +119,11 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
             WHERE e.event_type = {literal(rules.locate_event)}
             UNION ALL
             SELECT pr.person_id, e.record_id, 'tanf', max(e.start_date),
-                   arg_max(e.group_id, (e.start_date, e.group_id)),
+                   arg_max(e.group_id, (e.start_date, e.group_id))
+                       FILTER (WHERE e.start_date IS NOT NULL),
                    'ZIP ' || arg_max(e.details->>'ZIP_CODE',
-                                     (e.start_date, e.details->>'ZIP_CODE')),
+                                     (e.start_date, e.details->>'ZIP_CODE'))
+                                 FILTER (WHERE e.start_date IS NOT NULL),
                    NULL, NULL, NULL
             FROM staged.events e JOIN parent_records pr USING (record_id)
             WHERE e.event_type = {literal(rules.tanf_event)}

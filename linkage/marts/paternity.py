@@ -62,7 +62,7 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
         status AS (
             SELECT record_id, group_id AS cs_case_id,
                    arg_max(details->>'paternity_status', (start_date, details->>'paternity_status'))
-                       AS status,
+                       FILTER (WHERE start_date IS NOT NULL) AS status,
                    max(start_date) AS established_on
             FROM staged.events WHERE event_type = {literal(r.paternity_event)} GROUP BY 1, 2),
         seen AS (
@@ -82,8 +82,10 @@ def build(con: duckdb.DuckDBPyConnection, config: MartsConfig, day: date) -> Non
         last_seen AS (
             SELECT person_id, max(seen_on) AS last_seen_on,
                    -- one sighting's place and address, the same on a tie every time
-                   arg_max(seen_in, (seen_on, seen_in, address)) AS last_seen_in,
-                   arg_max(address, (seen_on, seen_in, address)) AS last_seen_address
+                   arg_max(seen_in, (seen_on, seen_in, address))
+                       FILTER (WHERE seen_on IS NOT NULL) AS last_seen_in,
+                   arg_max(address, (seen_on, seen_in, address))
+                       FILTER (WHERE seen_on IS NOT NULL) AS last_seen_address
             FROM seen GROUP BY 1),
         names AS ({names_sql('SELECT child_person_id FROM children UNION '
                              'SELECT father_person_id FROM fathers')}),
