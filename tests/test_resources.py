@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 import yaml
 from helpers import CONFIGS, ROOT
 
@@ -44,3 +45,17 @@ def test_an_undersized_limit_is_one_line_naming_the_step_and_setting(ingested: P
     assert result.returncode != 0 and "Traceback" not in result.stderr
     message = " ".join(result.stderr.split())
     assert "link ran out of memory" in message and "resources.memory_limit" in message
+
+
+def test_an_engine_running_out_is_worded_with_its_own_setting() -> None:
+    """Spark's driver running out of memory (linkage.engines.spark raises EngineOutOfMemory)
+    reads as DuckDB's does: the step, the setting and its value, in one line."""
+    from linkage.warehouse import EngineOutOfMemory, OutOfMemory, out_of_memory_as
+
+    with pytest.raises(OutOfMemory) as caught, \
+            out_of_memory_as("families", duckdb.connect()):
+        raise EngineOutOfMemory("engine.spark.driver_memory", "4g")
+    message = str(caught.value)
+    assert message.startswith("families ran out of memory (engine.spark.driver_memory: 4g)")
+    assert "Raise engine.spark.driver_memory in configs/linkage.yaml" in message
+    assert "\n" not in message
