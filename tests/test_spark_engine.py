@@ -139,3 +139,24 @@ def test_a_salted_id_comes_out_the_same_on_spark(tmp_path: Path) -> None:
         spark.close()
     first, second = split_where_the_smaller_member_loses_its_id(duckdb.connect())
     assert on_spark == (first, second) and second["a"] != second["b"]
+
+
+def test_the_driver_running_out_of_memory_is_worded_and_cleaned_up(tmp_path: Path) -> None:
+    """A statement that outgrows Spark's driver ends its JVM (Spark's exit code 52; Python
+    sees the connection drop): that is EngineOutOfMemory naming engine.spark.driver_memory,
+    which the step words as one line (tests/test_resources.py), and the work folder with its
+    copies of the records is deleted."""
+    from linkage.engines.spark import SparkConnection
+    from linkage.link.settings import SparkSettings
+    from linkage.warehouse import EngineOutOfMemory
+
+    spark = SparkConnection(SparkSettings(master="local[1]", driver_memory="512m",
+                                          shuffle_partitions=1), tmp_path)
+    try:
+        with pytest.raises(EngineOutOfMemory) as caught:
+            spark.execute("CREATE TABLE big AS SELECT length(string_agg(repeat('x', 1000), "
+                          "',')) AS n FROM range(3000000)")
+    finally:
+        spark.close()
+    assert caught.value.setting == "engine.spark.driver_memory" and caught.value.limit == "512m"
+    assert not list(tmp_path.glob("famlink-spark-*"))

@@ -20,10 +20,13 @@ Tables cross between DuckDB and Spark as Parquet files in a work folder (`copy_t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ from linkage.config import ConfigError
 from linkage.link.settings import SparkSettings
 from linkage.warehouse import EngineOutOfMemory, literal
 
+SPARK_OUT_OF_MEMORY = 52  # the exit code of a Spark JVM ended by OutOfMemoryError
 _MISSING = ("The Spark engine needs pyspark 4 and Java 17: pip install 'famlink[spark]' "
             "(configs/linkage.yaml, engine.name: spark)")
 
@@ -331,31 +335,51 @@ class SparkConnection:
     def execute(self, sql: str, parameters: list | None = None) -> SparkConnection:
         """Run one or more statements; the last one's rows are what `fetchall` returns."""
         import sqlglot
-        from py4j.protocol import Py4JJavaError
-        from pyspark.errors import AnalysisException, ParseException
-        from pyspark.errors.exceptions.captured import CapturedException
 
         if parameters:
             raise NotImplementedError("the Spark engine takes no query parameters")
         for statement in sqlglot.parse(sql, read="duckdb"):
-            if statement is None:
-                continue
-            try:
-                self._run(statement)
-            except (AnalysisException, ParseException) as exc:  # names columns, not values
-                raise SparkSqlError(str(exc).strip().splitlines()[0]) from None
-            except CapturedException as exc:  # a value can be quoted: the condition alone
-                raise SparkSqlError(f"Spark stopped on {exc.getCondition()} (its log says "
-                                    f"more)") from None
-            except Py4JJavaError as exc:  # one pyspark does not classify (a job aborted):
-                # its Java trace can quote a value, so its class alone
-                if "java.lang.OutOfMemoryError" in str(exc):
-                    raise EngineOutOfMemory("engine.spark.driver_memory",
-                                            self.driver_memory) from None
-                raise SparkSqlError(f"Spark stopped on "
-                                    f"{exc.java_exception.getClass().getName()} (its log "
-                                    f"says more)") from None
+            if statement is not None:
+                with self._worded():
+                    self._run(statement)
         return self
+
+    @contextlib.contextmanager
+    def _worded(self) -> Iterator[None]:
+        """Spark's errors as famlink words them: a statement Spark refuses is a SparkSqlError
+        with Spark's first line (it names columns, not values); a failure while running is
+        one by its condition or Java class alone (its text can quote a value); the driver
+        running out of memory is EngineOutOfMemory (the step's OutOfMemory)."""
+        from py4j.protocol import Py4JError, Py4JJavaError
+        from pyspark.errors import AnalysisException, ParseException
+        from pyspark.errors.exceptions.captured import CapturedException
+
+        try:
+            yield
+        except (AnalysisException, ParseException) as exc:
+            raise SparkSqlError(str(exc).strip().splitlines()[0]) from None
+        except (CapturedException, Py4JError, ConnectionError) as exc:
+            if self._driver_ran_out(exc):
+                raise EngineOutOfMemory("engine.spark.driver_memory",
+                                        self.driver_memory) from None
+            what = "its driver ending"
+            with contextlib.suppress(Py4JError, ConnectionError):
+                what = exc.getCondition() if isinstance(exc, CapturedException) else \
+                    exc.java_exception.getClass().getName() \
+                    if isinstance(exc, Py4JJavaError) else what
+            raise SparkSqlError(f"Spark stopped on {what} (its log says more)") from None
+
+    def _driver_ran_out(self, exc: BaseException) -> bool:
+        """Whether Spark's driver ran out of memory: said in the Java error, or the JVM
+        ended with Spark's exit code for it (52), as it does when a task's thread runs out
+        in local mode and the Python side only sees the connection drop."""
+        if "java.lang.OutOfMemoryError" in str(exc):
+            return True
+        process = getattr(self.spark.sparkContext._gateway, "proc", None)
+        try:
+            return process is not None and process.wait(timeout=10) == SPARK_OUT_OF_MEMORY
+        except subprocess.TimeoutExpired:  # still running: another failure
+            return False
 
     def fetchall(self) -> list[tuple]:
         return self._rows
@@ -376,8 +400,9 @@ class SparkConnection:
         arrays = {k: np.asarray(v) for k, v in columns.items()}
         schema = ", ".join(f"{k} {_spark_type(v.dtype)}" for k, v in arrays.items())
         frame = pd.DataFrame(arrays)
-        self._store(name, self.spark.createDataFrame(frame if len(frame) else [],
-                                                     schema=schema))
+        with self._worded():
+            self._store(name, self.spark.createDataFrame(frame if len(frame) else [],
+                                                         schema=schema))
 
     def unregister(self, name: str) -> None:
         self._drop(name)
@@ -405,6 +430,8 @@ class SparkConnection:
         """Stop the session and delete the work folder (it holds copies of the records)."""
         try:
             self.spark.stop()
+        except Exception:  # noqa: BLE001 - its JVM has ended (out of memory): nothing to stop
+            pass
         finally:
             shutil.rmtree(self.work, ignore_errors=True)
 
@@ -417,7 +444,8 @@ class SparkConnection:
             path = self.work / f"in-{_view(table)}.parquet"
             con.execute(f"COPY (SELECT * FROM {table}) TO {literal(str(path))} "
                         f"(FORMAT parquet)")
-            self._store(table, self.spark.read.parquet(str(path)))
+            with self._worded():
+                self._store(table, self.spark.read.parquet(str(path)))
             self.made.pop(_view(table))
 
     def copy_to_duckdb(self, con: duckdb.DuckDBPyConnection, *tables: str) -> None:
@@ -425,7 +453,8 @@ class SparkConnection:
         for table in tables:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
             path = self.work / f"out-{_view(table)}"
-            self.tables[_view(table)].write.mode("overwrite").parquet(str(path))
+            with self._worded():
+                self.tables[_view(table)].write.mode("overwrite").parquet(str(path))
             con.execute(f"CREATE OR REPLACE TABLE {table} AS "
                         f"SELECT * FROM read_parquet({literal(str(path / '*.parquet'))})")
 
