@@ -146,14 +146,17 @@ def assign_stable_ids(con: duckdb.DuckDBPyConnection, now: str, ids: IdTables,
         JOIN _overlap o USING (cluster)
         GROUP BY i.{key}
         HAVING count(DISTINCT o.{key}) > 1;
+        -- a previous id whose members spread over several clusters: split if it lives on,
+        -- else retired (`kept`: joined, not NOT IN, which Spark runs as a nested loop)
         INSERT INTO {history}
         SELECT '{run_id}', TIMESTAMP '{at}', o.{key},
-               CASE WHEN o.{key} IN (SELECT {key} FROM _ids) THEN 'split' ELSE 'retired' END,
+               CASE WHEN max(kept.{key}) IS NOT NULL THEN 'split' ELSE 'retired' END,
                list(DISTINCT i.{key} ORDER BY i.{key}) FILTER (WHERE i.{key} <> o.{key}),
                sum(o.shared)::INTEGER
         FROM _overlap o JOIN _ids i USING (cluster)
+        LEFT JOIN (SELECT DISTINCT {key} FROM _ids) kept ON kept.{key} = o.{key}
         GROUP BY o.{key}
-        HAVING count(DISTINCT o.cluster) > 1 OR o.{key} NOT IN (SELECT {key} FROM _ids);
+        HAVING count(DISTINCT o.cluster) > 1 OR max(kept.{key}) IS NULL;
         INSERT INTO {history}
         SELECT '{run_id}', TIMESTAMP '{at}', {key}, 'retired', []::VARCHAR[], 0
         FROM (SELECT DISTINCT {key} FROM {table})
