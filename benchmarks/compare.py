@@ -47,7 +47,9 @@ def differences(a: Path, b: Path, *schemas: str) -> dict[str, dict[str, int]]:
     found = {}
     for table, columns in tables(a, *schemas).items():
         if theirs.get(table) != columns:
-            rows, _ = same(a, a, f"SELECT * FROM {{db}}.{table}")
+            con = duckdb.connect(str(a), read_only=True)
+            rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            con.close()
             found[table] = {"rows": rows, "differ": rows, "columns_differ": 1}
             continue
         kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_TIMES)
